@@ -1,0 +1,74 @@
+import { ApiError } from "./errors";
+import type { RoomObject } from "./room-object";
+
+/** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
+export interface Env {
+  ROOMS: DurableObjectNamespace<RoomObject>;
+  PUSH_SECRET?: string;
+  TOKEN_SECRET?: string;
+  LEGACY_UID_HANDSHAKE?: string;
+  ALLOWED_ORIGINS?: string;
+  MAX_PAYLOAD_BYTES?: string;
+  MAX_BODY_BYTES?: string;
+  MAX_FRAME_BYTES?: string;
+  LOG_MAX_ROWS?: string;
+  LOG_MAX_BYTES?: string;
+  MAX_SOCKETS_PER_ROOM?: string;
+  PUBLISH_RATE_PER_10S?: string;
+}
+
+/** The secret named `name`, or a 500 `misconfigured` that names the variable to set. */
+export function requireSecret(env: Env, name: "PUSH_SECRET" | "TOKEN_SECRET"): string {
+  const value = env[name];
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ApiError(
+      500,
+      "misconfigured",
+      `${name} is not set: run \`wrangler secret put ${name}\` (or add it to .dev.vars)`,
+    );
+  }
+  return value;
+}
+
+export function legacyHandshakeEnabled(env: Env): boolean {
+  return env.LEGACY_UID_HANDSHAKE === "true";
+}
+
+/** Tunable limits; each is a wrangler var with the default shown. */
+export interface Limits {
+  maxPayloadBytes: number;
+  maxBodyBytes: number;
+  maxFrameBytes: number;
+  logMaxRows: number;
+  logMaxBytes: number;
+  maxSocketsPerRoom: number;
+  publishRatePer10s: number;
+}
+
+const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
+  maxPayloadBytes: ["MAX_PAYLOAD_BYTES", 64 * 1024],
+  maxBodyBytes: ["MAX_BODY_BYTES", 1024 * 1024],
+  maxFrameBytes: ["MAX_FRAME_BYTES", 64 * 1024],
+  logMaxRows: ["LOG_MAX_ROWS", 5000],
+  logMaxBytes: ["LOG_MAX_BYTES", 16 * 1024 * 1024],
+  maxSocketsPerRoom: ["MAX_SOCKETS_PER_ROOM", 10000],
+  publishRatePer10s: ["PUBLISH_RATE_PER_10S", 100],
+};
+
+/** Reads the limits; a var that is set but not a positive integer is a 500 naming it. */
+export function readLimits(env: Env): Limits {
+  const out = {} as Limits;
+  for (const [key, [variable, fallback]] of Object.entries(DEFAULTS) as [keyof Limits, [keyof Env, number]][]) {
+    const raw = env[variable];
+    if (raw === undefined || raw === "") {
+      out[key] = fallback;
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new ApiError(500, "misconfigured", `${variable} must be a positive integer, got ${JSON.stringify(raw)}`);
+    }
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/** Backend-call plumbing shared by the routes: auth, bounded JSON bodies, room stubs. */
+import type { Context, MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { requireSecret, type Env } from "./env";
+import { ApiError } from "./errors";
+import type { RoomName } from "./names";
+
+export type AppContext = Context<{ Bindings: Env }>;
+
+/**
+ * `Authorization: Bearer <PUSH_SECRET>`, compared in constant time. hono/bearer-auth answers a
+ * malformed header with 400; the contract wants 401 for every missing or wrong credential.
+ */
+export const backendAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const secret = requireSecret(c.env, "PUSH_SECRET");
+  const header = c.req.header("Authorization") ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match) throw new ApiError(401, "unauthorized", "missing Authorization: Bearer <PUSH_SECRET>");
+  if (!(await timingSafeEqual(match[1].trim(), secret))) {
+    throw new ApiError(401, "unauthorized", "wrong PUSH_SECRET");
+  }
+  await next();
+};
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Reads a JSON body of at most `maxBytes`; returns the parsed value and the exact text. */
+export async function readJsonBody(c: AppContext, maxBytes: number): Promise<{ value: unknown; text: string }> {
+  const type = c.req.header("Content-Type");
+  if (type !== undefined && type !== "" && !JSON_TYPE.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", `send application/json, not ${type}`);
+  }
+  const text = await readBounded(c.req.raw, maxBytes);
+  if (text.trim() === "") throw new ApiError(400, "bad_json", "empty body: send a JSON object");
+  try {
+    return { value: JSON.parse(text), text };
+  } catch {
+    throw new ApiError(400, "bad_json", "body is not valid JSON");
+  }
+}
+
+async function readBounded(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);
+  const declared = Number(request.headers.get("Content-Length") ?? 0);
+  if (declared > maxBytes) throw tooLarge();
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** The Durable Object stub of a room. */
+export function roomStub(env: Env, room: RoomName): DurableObjectStub<import("./room-object").RoomObject> {
+  return env.ROOMS.getByName(room);
+}
+
+/** One structured log line; never secrets or payloads. */
+export function logEvent(event: string, fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ event, ...fields }));
+}

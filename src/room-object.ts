@@ -1,0 +1,310 @@
+import { DurableObject } from "cloudflare:workers";
+import { readLimits, type Env, type Limits } from "./env";
+import { ApiError, errorBody } from "./errors";
+import { newClientId, parseRoomName, type RoomName } from "./names";
+import {
+  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
+  envelope, errorFrame, parseClientFrame, type Format, type OutboundMessage,
+} from "./protocol";
+import { utf8Length } from "./push-schema";
+import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room-log";
+
+/** Headers the Worker sets on an upgrade it forwards to a room (never trusted from clients). */
+export const ROOM_HEADER = {
+  room: "x-edgepush-room",
+  uid: "x-edgepush-uid",
+  format: "x-edgepush-format",
+  since: "x-edgepush-since",
+  legacy: "x-edgepush-legacy",
+} as const;
+
+/** Default seconds a message stays in a room's log, per the contract. */
+export const DEFAULT_TTL_S = { uid: 86400, group: 300 } as const;
+
+/** Per-socket data, kept in the hibernation attachment (workerd limit: 16 KiB serialized). */
+export interface SocketAttachment {
+  uid: string;
+  clientId: string;
+  format: Format;
+  /** The seed's handshake: raw payloads only, no frames. */
+  legacy: boolean;
+  connectedAt: number;
+}
+
+/** One message as the Worker hands it to a room over RPC. */
+export interface RoomPushItem {
+  message: OutboundMessage;
+  ttl?: number;
+  /** The backend gave the id: a repeat within 24 h is not delivered again. */
+  dedupe: boolean;
+  exclude?: string[];
+  /** Deliver to this one connection only (live, not logged). */
+  clientId?: string;
+}
+
+export interface RoomPushResult {
+  delivered: number;
+  queued: boolean;
+  duplicate: boolean;
+}
+
+interface RateWindow {
+  start: number;
+  count: number;
+}
+const RATE_WINDOW_MS = 10_000;
+
+/**
+ * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
+ * fans pushes out to them, and keeps the room's message log for replay.
+ */
+export class RoomObject extends DurableObject<Env> {
+  private readonly sockets = new Map<WebSocket, SocketAttachment>();
+  private readonly rates = new WeakMap<WebSocket, RateWindow>();
+  private readonly limits: Limits;
+  private readonly log: RoomLog;
+  private name: RoomName | null;
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = safeLimits(env);
+    // Answered by the runtime without waking the room.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
+    this.name = this.log.meta("name") as RoomName | null;
+    // In-memory state is gone after hibernation: rebuild it from the sockets' attachments.
+    for (const ws of ctx.getWebSockets()) {
+      const attachment = ws.deserializeAttachment() as SocketAttachment | null;
+      if (attachment) this.sockets.set(ws, attachment);
+    }
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Accepts a WebSocket upgrade forwarded by the Worker. */
+  async fetch(request: Request): Promise<Response> {
+    try {
+      return this.accept(request);
+    } catch (err) {
+      const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "room failed to accept");
+      if (!(err instanceof ApiError)) this.report("fetch", err);
+      return Response.json(errorBody(apiError), { status: apiError.status });
+    }
+  }
+
+  /** Delivers messages in order; one call per room per `/push`. */
+  push(room: RoomName, items: RoomPushItem[]): RoomPushResult[] {
+    this.remember(room);
+    const now = Date.now();
+    const results = items.map((item) => this.pushOne(item, now));
+    this.log.saveSeq();
+    return results;
+  }
+
+  /** Who is connected here (legacy connections included). */
+  presence(): { connections: number; uids: string[] } {
+    const uids = new Set<string>();
+    for (const attachment of this.sockets.values()) uids.add(attachment.uid);
+    return { connections: this.sockets.size, uids: [...uids] };
+  }
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    try {
+      this.onMessage(ws, message);
+    } catch (err) {
+      this.report("webSocketMessage", err);
+    }
+  }
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.sockets.delete(ws);
+    try {
+      // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.sockets.delete(ws);
+    this.report("webSocketError", error);
+  }
+
+  async alarm(): Promise<void> {
+    try {
+      this.alarmAt = null;
+      const next = this.log.purge(Date.now());
+      if (next !== null) this.scheduleAlarm(next);
+    } catch (err) {
+      this.report("alarm", err);
+    }
+  }
+
+  private accept(request: Request): Response {
+    const headers = request.headers;
+    const room = headers.get(ROOM_HEADER.room) as RoomName;
+    const uid = headers.get(ROOM_HEADER.uid);
+    if (!room || !parseRoomName(room) || !uid) throw new ApiError(400, "bad_request", "not a room upgrade");
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(426, "upgrade_required", "expected Upgrade: websocket");
+    }
+    this.remember(room);
+    if (this.sockets.size >= this.limits.maxSocketsPerRoom) {
+      throw new ApiError(503, "room_full", `room ${room} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
+    }
+    const attachment: SocketAttachment = {
+      uid,
+      clientId: newClientId(room, crypto.getRandomValues(new Uint8Array(16))),
+      format: headers.get(ROOM_HEADER.format) === "raw" ? "raw" : "envelope",
+      legacy: headers.get(ROOM_HEADER.legacy) === "1",
+      connectedAt: Date.now(),
+    };
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
+    server.serializeAttachment(attachment);
+    this.sockets.set(server, attachment);
+    if (!attachment.legacy) {
+      server.send(JSON.stringify({ type: "init", clientId: attachment.clientId, uid, room, seq: this.log.lastSeq }));
+      const since = headers.get(ROOM_HEADER.since);
+      // Synchronous from here to the return: no push can slip between replay and live.
+      this.replay(server, attachment, room, since === null ? null : Number(since));
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
+    const now = Date.now();
+    const isUidRoom = room.startsWith("uid:");
+    let rows: LogRow[] = [];
+    if (since !== null) {
+      rows = this.log.since(since, now);
+      if (isUidRoom) this.log.clearPending();
+    } else if (isUidRoom) {
+      rows = this.log.takePending(now);
+    }
+    for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+  }
+
+  private pushOne(item: RoomPushItem, now: number): RoomPushResult {
+    const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
+    if (item.dedupe) {
+      if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
+      this.scheduleAlarm(now + DEDUPE_WINDOW_MS);
+    }
+    const seq = this.log.nextSeq();
+    const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
+    const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
+    const delivered = this.fanOut(targets, seq, item.message, exclude);
+    const isUidRoom = this.name?.startsWith("uid:") ?? false;
+    const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
+    if (ttl > 0) {
+      const expires = now + ttl * 1000;
+      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0);
+      this.scheduleAlarm(expires);
+    }
+    return { delivered, queued: ttl > 0, duplicate: false };
+  }
+
+  /** Sends to each socket; one that throws is closed with 1011 and the fan-out goes on. */
+  private fanOut(
+    targets: Iterable<WebSocket>, seq: number, message: OutboundMessage, exclude?: Set<string>, skip?: WebSocket,
+  ): number {
+    let envelopeText: string | undefined;
+    let delivered = 0;
+    for (const ws of targets) {
+      const attachment = this.sockets.get(ws);
+      if (!attachment || ws === skip || exclude?.has(attachment.clientId)) continue;
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      try {
+        ws.send(attachment.format === "raw" || attachment.legacy ? message.raw : (envelopeText ??= envelope(seq, message)));
+        delivered++;
+      } catch (err) {
+        this.report("fanOut", err);
+        this.sockets.delete(ws);
+        try {
+          ws.close(CLOSE_INTERNAL, "send failed");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    return delivered;
+  }
+
+  private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    const attachment = this.sockets.get(ws);
+    // The seed's push.php ignored whatever a client sent after its uid.
+    if (!attachment || attachment.legacy) return;
+    const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
+    if (size > this.limits.maxFrameBytes) {
+      ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
+      this.sockets.delete(ws);
+      return;
+    }
+    if (typeof message !== "string") {
+      ws.send(errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
+      return;
+    }
+    const frame = parseClientFrame(message);
+    if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if (!this.name?.startsWith("group:")) {
+      return ws.send(errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
+    }
+    if (!this.withinRate(ws)) return;
+    const now = Date.now();
+    const dataJson = JSON.stringify({ from: attachment.uid, data: frame.data ?? null });
+    const published: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: now };
+    const seq = this.log.nextSeq();
+    this.fanOut(this.sockets.keys(), seq, published, undefined, frame.echo ? undefined : ws);
+    const expires = now + DEFAULT_TTL_S.group * 1000;
+    this.log.append(seq, published, expires, false);
+    this.log.saveSeq();
+    this.scheduleAlarm(expires);
+  }
+
+  /** Per-connection publish rate; twice over the limit in one window closes with 1008. */
+  private withinRate(ws: WebSocket): boolean {
+    const now = Date.now();
+    let window = this.rates.get(ws);
+    if (!window || now - window.start >= RATE_WINDOW_MS) this.rates.set(ws, (window = { start: now, count: 0 }));
+    window.count++;
+    const limit = this.limits.publishRatePer10s;
+    if (window.count <= limit) return true;
+    if (window.count > 2 * limit) {
+      this.sockets.delete(ws);
+      ws.close(CLOSE_POLICY, "publish rate limit exceeded");
+    } else {
+      ws.send(errorFrame("rate_limited", `at most ${limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
+    }
+    return false;
+  }
+
+  private remember(room: RoomName): void {
+    if (this.name === room) return;
+    this.name = room;
+    this.log.setMeta("name", room);
+  }
+
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  private report(method: string, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    console.error(JSON.stringify({ class: "RoomObject", room: this.name, method, error }));
+  }
+}
+
+// A bad limit var is reported by the Worker with its name; the room falls back to defaults.
+function safeLimits(env: Env): Limits {
+  try {
+    return readLimits(env);
+  } catch {
+    return readLimits({} as Env);
+  }
+}

@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { deliver } from "../deliver";
+import { readLimits, type Env } from "../env";
+import { ApiError, errorBody } from "../errors";
+import { logEvent, readJsonBody } from "../http";
+import { MAX_BATCH, planMessage, type PlanResult } from "../push-schema";
+
+/** `POST /push`: one message or a batch (JSON array) of up to 1000. */
+export const pushRoutes = new Hono<{ Bindings: Env }>().post("/push", async (c) => {
+  const limits = readLimits(c.env);
+  const { value, text } = await readJsonBody(c, limits.maxBodyBytes);
+
+  if (!Array.isArray(value)) {
+    // The seed's backend writes one line; its exact text is the payload when it has no `data`.
+    const planned = planMessage(value, limits.maxPayloadBytes, text.replace(/\r?\n$/, ""));
+    if (!planned.ok) throw planned.error;
+    const [result] = await deliver(c.env, [planned.plan]);
+    if (!result.ok) throw result.error;
+    return c.json(result);
+  }
+
+  if (value.length === 0) throw new ApiError(400, "bad_request", "batch is empty");
+  if (value.length > MAX_BATCH) throw new ApiError(400, "bad_request", `batch holds at most ${MAX_BATCH} messages`);
+  const planned: PlanResult[] = value.map((item) => planMessage(item, limits.maxPayloadBytes));
+  const plans = planned.flatMap((p) => (p.ok ? [p.plan] : []));
+  const delivered = await deliver(c.env, plans);
+  let next = 0;
+  const results = planned.map((p) => {
+    const result = p.ok ? delivered[next++] : p;
+    if (result.ok) return result;
+    logEvent("push_rejected", { code: result.error.code, status: result.error.status });
+    return { ok: false, ...errorBody(result.error) };
+  });
+  return c.json({ results });
+});

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import type { Env } from "./env";
+import { ApiError, errorBody } from "./errors";
+import { backendAuth, logEvent } from "./http";
+import { connectRoutes } from "./routes/connect";
+import { controlRoutes } from "./routes/control";
+import { pushRoutes } from "./routes/push";
+
+export { RoomObject } from "./room-object";
+
+const app = new Hono<{ Bindings: Env }>();
+
+// Upgrades first: nothing below may touch the 101 response's headers.
+app.route("/", connectRoutes);
+
+app.get("/health", (c) => c.json({ ok: true }));
+
+app.use("*", backendAuth);
+app.route("/", pushRoutes);
+app.route("/", controlRoutes);
+
+app.notFound((c) =>
+  c.json(errorBody(new ApiError(404, "not_found", "no such endpoint; see the README's API reference")), 404),
+);
+
+// The one place an error becomes a response: JSON, never a stack.
+app.onError((err, c) => {
+  const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "internal error");
+  if (!(err instanceof ApiError)) logEvent("internal_error", { path: c.req.path, error: String(err) });
+  return c.json(errorBody(apiError), apiError.status);
+});
+
+export default app satisfies ExportedHandler<Env>;

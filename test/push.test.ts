@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { Client, api, connect, push, sleep, upgrade } from "./helpers";
+
+describe("POST /push to a uid", () => {
+  it("Should deliver an envelope to every socket of the uid", async () => {
+    const a = await connect("alice");
+    const b = await connect("alice");
+    const answer = await push({ uid: "alice", data: { hello: 1 } });
+    expect(answer).toMatchObject({ ok: true, delivered: 2, queued: 1 });
+    expect(typeof answer.id).toBe("string");
+    for (const { client } of [a, b]) {
+      const frame = await client.json(0);
+      expect(frame).toMatchObject({ type: "push", id: answer.id, data: { hello: 1 } });
+      expect(frame.seq).toBeGreaterThan(0);
+      expect(typeof frame.ts).toBe("number");
+    }
+  });
+
+  it("Should send the init frame first with the room's last seq", async () => {
+    await push({ uid: "init-user", data: "x", ttl: 0 });
+    const { init } = await connect("init-user");
+    expect(init).toMatchObject({ type: "init", uid: "init-user", room: "uid:init-user", seq: 1 });
+    expect(typeof init.clientId).toBe("string");
+  });
+
+  it("Should send a raw socket the payload text byte for byte", async () => {
+    const { client } = await connect("raw-user", { extra: "format=raw" });
+    await push({ uid: "raw-user", data: "plain text ☃" });
+    await push({ uid: "raw-user", data: { a: [1, 2] } });
+    expect(await client.waitFor(2)).toEqual(["plain text ☃", '{"a":[1,2]}']);
+  });
+
+  it("Should push a seed body without data as the body text itself", async () => {
+    const raw = await connect("uid1", { extra: "format=raw" });
+    const env = await connect("uid1");
+    const body = '{"uid":"uid1","percent":"88%"}';
+    const res = await api("/push", { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, delivered: 2 });
+    expect(await raw.client.waitFor(1)).toEqual([body]);
+    expect((await env.client.json(0)).data).toEqual({ uid: "uid1", percent: "88%" });
+  });
+
+  it("Should count an offline uid as not delivered but queued", async () => {
+    expect(await push({ uid: "nobody-home", data: 1 })).toMatchObject({ delivered: 0, queued: 1 });
+    expect(await push({ uid: "nobody-live", data: 1, ttl: 0 })).toMatchObject({ delivered: 0, queued: 0 });
+  });
+
+  it("Should deliver to several uids at once", async () => {
+    const a = await connect("many-a");
+    const b = await connect("many-b");
+    expect(await push({ uids: ["many-a", "many-b", "many-c"], data: 7 })).toMatchObject({ delivered: 2, queued: 3 });
+    expect((await a.client.json(0)).data).toBe(7);
+    expect((await b.client.json(0)).data).toBe(7);
+  });
+});
+
+describe("POST /push to a group or a client", () => {
+  it("Should reach every socket of the group except the excluded clientIds", async () => {
+    const groups = ["room1"];
+    const a = await connect("ga", { groups, group: "room1" });
+    const b = await connect("gb", { groups, group: "room1" });
+    const answer = await push({ group: "room1", data: "hi", exclude: [b.init.clientId] });
+    expect(answer).toMatchObject({ delivered: 1, queued: 1 });
+    expect((await a.client.json(0)).data).toBe("hi");
+    await sleep(100);
+    expect(b.client.messages).toEqual([]);
+  });
+
+  it("Should reach several groups", async () => {
+    const a = await connect("x", { groups: ["gx", "gy"], group: "gx" });
+    const b = await connect("y", { groups: ["gx", "gy"], group: "gy" });
+    expect(await push({ groups: ["gx", "gy"], data: 1 })).toMatchObject({ delivered: 2, queued: 2 });
+    await a.client.waitFor(1);
+    await b.client.waitFor(1);
+  });
+
+  it("Should reach exactly one connection by clientId", async () => {
+    const a = await connect("cid");
+    const b = await connect("cid");
+    expect(await push({ clientId: a.init.clientId, data: "only you" })).toMatchObject({ delivered: 1, queued: 0 });
+    expect((await a.client.json(0)).data).toBe("only you");
+    await sleep(100);
+    expect(b.client.messages).toEqual([]);
+  });
+
+  it("Should answer delivered 0 for a clientId that is gone", async () => {
+    const a = await connect("gone");
+    a.client.close();
+    await sleep(100);
+    expect(await push({ clientId: a.init.clientId, data: 1 })).toMatchObject({ delivered: 0 });
+  });
+});
+
+describe("POST /push errors", () => {
+  const cases: [string, RequestInit, number, string][] = [
+    ["no credential", { method: "POST", body: "{}", headers: { Authorization: "" } }, 401, "unauthorized"],
+    ["a wrong secret", { method: "POST", body: "{}", headers: { Authorization: "Bearer nope" } }, 401, "unauthorized"],
+    ["a Basic credential", { method: "POST", body: "{}", headers: { Authorization: "Basic abc" } }, 401, "unauthorized"],
+    ["bad JSON", { method: "POST", body: "{nope" }, 400, "bad_json"],
+    ["form data", { method: "POST", body: "a=b", headers: { "Content-Type": "application/x-www-form-urlencoded" } }, 415, "unsupported_media_type"],
+    ["text/plain", { method: "POST", body: "{}", headers: { "Content-Type": "text/plain" } }, 415, "unsupported_media_type"],
+    ["no target", { method: "POST", body: '{"data":1}' }, 400, "bad_request"],
+    ["two targets", { method: "POST", body: '{"uid":"a","group":"b","data":1}' }, 400, "bad_request"],
+    ["a bad uid", { method: "POST", body: '{"uid":"a b","data":1}' }, 400, "invalid_name"],
+    ["a too long group", { method: "POST", body: JSON.stringify({ group: "g".repeat(129), data: 1 }) }, 400, "invalid_name"],
+    ["a uid that is a number", { method: "POST", body: '{"uid":5,"data":1}' }, 400, "bad_request"],
+    ["a group without data", { method: "POST", body: '{"group":"g"}' }, 400, "bad_request"],
+    ["a negative ttl", { method: "POST", body: '{"uid":"a","data":1,"ttl":-1}' }, 400, "bad_request"],
+    ["an unknown clientId", { method: "POST", body: '{"clientId":"not-a-client","data":1}' }, 400, "invalid_name"],
+    ["a payload over 64 KiB", { method: "POST", body: JSON.stringify({ uid: "a", data: "x".repeat(70_000) }) }, 413, "too_large"],
+    ["a body over 1 MiB", { method: "POST", body: JSON.stringify([{ uid: "a", data: "x".repeat(1_100_000) }]) }, 413, "too_large"],
+    ["an empty batch", { method: "POST", body: "[]" }, 400, "bad_request"],
+  ];
+  for (const [what, init, status, code] of cases) {
+    it(`Should answer ${status} ${code} for ${what}`, async () => {
+      const res = await api("/push", init);
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe(code);
+      expect(typeof body.error.message).toBe("string");
+      expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack/);
+    });
+  }
+
+  it("Should name the field that is wrong", async () => {
+    const res = await api("/push", { json: { uids: ["ok", 3], data: 1 } });
+    expect(((await res.json()) as any).error.message).toMatch(/^uids\.1/);
+  });
+});
+
+describe("Batch pushes", () => {
+  it("Should answer one result per message in order, failing only the bad ones", async () => {
+    const a = await connect("batch-a");
+    const res = await api("/push", {
+      json: [{ uid: "batch-a", data: 1 }, { uid: "bad name", data: 2 }, { uid: "batch-a", data: 3 }, { uid: "batch-a" , percent: "9%" }],
+    });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as any;
+    expect(results).toHaveLength(4);
+    expect(results[0]).toMatchObject({ ok: true, delivered: 1 });
+    expect(results[1]).toMatchObject({ ok: false, error: { code: "invalid_name" } });
+    expect(results[2]).toMatchObject({ ok: true, delivered: 1 });
+    const frames = await a.client.waitFor(3);
+    expect(frames.map((f) => JSON.parse(f).data)).toEqual([1, 3, { uid: "batch-a", percent: "9%" }]);
+  });
+
+  it("Should refuse a batch of more than 1000", async () => {
+    const res = await api("/push", { json: Array.from({ length: 1001 }, () => ({ uid: "a", data: 1 })) });
+    expect(res.status).toBe(400);
+  });
+});

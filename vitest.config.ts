@@ -1,0 +1,23 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** Workers-runtime suite: the Worker and its rooms in workerd, through the public entry points. */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          PUSH_SECRET: "test-push-secret",
+          TOKEN_SECRET: "test-token-secret",
+          LEGACY_UID_HANDSHAKE: "true",
+          PUBLISH_RATE_PER_10S: "20",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/*.test.ts", "test/unit/**/*.test.ts"],
+    testTimeout: 20_000,
+  },
+});
