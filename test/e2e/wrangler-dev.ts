@@ -1,0 +1,90 @@
+/** Starts a real `wrangler dev` on free ports with known secrets, for end-to-end tests. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const E2E_PUSH_SECRET = "e2e-push-secret";
+export const E2E_TOKEN_SECRET = "e2e-token-secret";
+
+export interface DevServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts wrangler dev; `vars` override the defaults (legacy handshake on). */
+export async function startWranglerDev(vars: Record<string, string> = {}): Promise<DevServer> {
+  const port = await freePort();
+  const inspector = await freePort();
+  const persist = mkdtempSync(join(tmpdir(), "edgepush-e2e-"));
+  const allVars = { PUSH_SECRET: E2E_PUSH_SECRET, TOKEN_SECRET: E2E_TOKEN_SECRET, LEGACY_UID_HANDSHAKE: "true", ...vars };
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+    "--persist-to", persist, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
+  const child = spawn("wrangler", args, {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilUp(url, child, () => output);
+  } catch (err) {
+    await kill(child);
+    rmSync(persist, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await kill(child);
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}:\n${output()}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not come up in 90 s:\n${output()}`);
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
