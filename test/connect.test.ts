@@ -1,0 +1,174 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/worker";
+import { Client, api, connect, push, sleep, token, upgrade } from "./helpers";
+
+async function refused(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.webSocket).toBeNull();
+  expect(((await res.json()) as any).error.code).toBe(code);
+}
+
+describe("GET /ws authentication", () => {
+  it("Should refuse a missing token with 401 when the legacy handshake is off", async () => {
+    const res = await worker.fetch(
+      new Request("https://x/ws", { headers: { Upgrade: "websocket" } }),
+      { ...env, LEGACY_UID_HANDSHAKE: undefined },
+    );
+    await refused(res, 401, "unauthorized");
+  });
+
+  it("Should refuse a token signed with another secret", async () => {
+    await refused(await upgrade(`token=${await token("u", {}, "other-secret")}`), 401, "unauthorized");
+  });
+
+  it("Should refuse an expired token", async () => {
+    const res = await upgrade(`token=${await token("u", { exp: Math.floor(Date.now() / 1000) - 10 })}`);
+    await refused(res, 401, "unauthorized");
+  });
+
+  it("Should refuse a token without exp", async () => {
+    await refused(await upgrade(`token=${await token("u", { exp: undefined })}`), 401, "unauthorized");
+  });
+
+  it("Should refuse a token whose sub is not a valid uid", async () => {
+    await refused(await upgrade(`token=${await token("bad uid")}`), 401, "unauthorized");
+  });
+
+  it("Should refuse garbage as a token", async () => {
+    await refused(await upgrade("token=not.a.jwt"), 401, "unauthorized");
+  });
+
+  it("Should refuse a group the token does not allow with 403", async () => {
+    await refused(await upgrade(`token=${await token("u", { groups: ["a"] })}&group=b`), 403, "forbidden");
+  });
+
+  it("Should refuse an invalid group name with 400", async () => {
+    await refused(await upgrade(`token=${await token("u", { groups: ["a"] })}&group=a%20b`), 400, "invalid_name");
+  });
+
+  it("Should refuse a bad since or format with 400", async () => {
+    const t = await token("u");
+    await refused(await upgrade(`token=${t}&since=-1`), 400, "bad_request");
+    await refused(await upgrade(`token=${t}&format=xml`), 400, "bad_request");
+  });
+
+  it("Should answer 426 to a plain GET /ws", async () => {
+    const res = await exports.default.fetch("https://x/ws");
+    expect(res.status).toBe(426);
+  });
+
+  it("Should refuse an Origin outside ALLOWED_ORIGINS with 403 and accept a listed one", async () => {
+    const withOrigins = { ...env, ALLOWED_ORIGINS: "https://app.example, https://admin.example" };
+    const t = await token("origin-user");
+    const call = (origin: string) =>
+      worker.fetch(new Request(`https://x/ws?token=${t}`, { headers: { Upgrade: "websocket", Origin: origin } }), withOrigins);
+    await refused(await call("https://evil.example"), 403, "forbidden");
+    const ok = await call("https://admin.example");
+    expect(ok.status).toBe(101);
+    ok.webSocket!.accept();
+    ok.webSocket!.close();
+  });
+
+  it("Should answer 500 misconfigured naming TOKEN_SECRET when it is missing", async () => {
+    const res = await worker.fetch(
+      new Request(`https://x/ws?token=${await token("u")}`, { headers: { Upgrade: "websocket" } }),
+      { ...env, TOKEN_SECRET: undefined },
+    );
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("misconfigured");
+    expect(body.error.message).toContain("TOKEN_SECRET");
+  });
+
+  it("Should answer every backend call 500 misconfigured naming PUSH_SECRET when it is missing", async () => {
+    for (const path of ["/push", "/online/u1", "/token"]) {
+      const res = await worker.fetch(new Request(`https://x${path}`, { method: "POST", headers: { Authorization: "Bearer " } }), { ...env, PUSH_SECRET: undefined });
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as any).error.message).toContain("PUSH_SECRET");
+    }
+  });
+});
+
+describe("Client frames", () => {
+  it("Should answer ping with pong", async () => {
+    const { client } = await connect("pinger");
+    client.send("ping");
+    expect(await client.waitFor(1)).toEqual(["pong"]);
+  });
+
+  it("Should answer a malformed frame with an error frame and keep the socket open", async () => {
+    const { client } = await connect("bad-framer");
+    client.send("{not json");
+    client.send('{"type":"dance"}');
+    client.send(new Uint8Array([1, 2, 3]).buffer);
+    client.send('{"type":"publish","data":1}');
+    const frames = (await client.waitFor(4)).map((f) => JSON.parse(f));
+    expect(frames.map((f) => f.code)).toEqual(["bad_frame", "unknown_type", "binary_not_supported", "not_allowed"]);
+    expect(frames.every((f) => f.type === "error" && typeof f.message === "string")).toBe(true);
+    expect(client.closeCode).toBeNull();
+    expect((await push({ uid: "bad-framer", data: "still here" })).delivered).toBe(1);
+  });
+
+  it("Should close a socket that sends a frame over the size limit with 1009", async () => {
+    const { client } = await connect("big-framer");
+    client.send("x".repeat(70_000));
+    expect(await client.closed()).toBe(1009);
+  });
+});
+
+describe("Group rooms", () => {
+  it("Should relay a publish to every socket with the sender's uid from its token", async () => {
+    const groups = ["chat1"];
+    const a = await connect("amy", { groups, group: "chat1" });
+    const b = await connect("bob", { groups, group: "chat1" });
+    a.client.send(JSON.stringify({ type: "publish", data: { text: "hi" }, from: "mallory" }));
+    for (const { client } of [a, b]) {
+      expect(await client.json(0)).toMatchObject({ type: "push", data: { from: "amy", data: { text: "hi" } } });
+    }
+  });
+
+  it("Should not echo a publish to its sender when echo is false", async () => {
+    const groups = ["chat2"];
+    const a = await connect("amy", { groups, group: "chat2" });
+    const b = await connect("bob", { groups, group: "chat2" });
+    a.client.send(JSON.stringify({ type: "publish", data: "quiet", echo: false }));
+    expect((await b.client.json(0)).data).toEqual({ from: "amy", data: "quiet" });
+    await sleep(100);
+    expect(a.client.messages).toEqual([]);
+  });
+
+  it("Should answer publishes over the rate limit with rate_limited and close at twice the limit", async () => {
+    const { client } = await connect("spammer", { groups: ["spam"], group: "spam" });
+    for (let i = 0; i < 45; i++) client.send(JSON.stringify({ type: "publish", data: i, echo: false }));
+    expect(await client.closed()).toBe(1008);
+    const codes = client.messages.map((m) => JSON.parse(m).code);
+    expect(codes).toContain("rate_limited");
+  });
+});
+
+describe("Legacy uid handshake", () => {
+  it("Should take the first frame as the uid and send raw payloads only", async () => {
+    const res = await upgrade("");
+    expect(res.status).toBe(101);
+    const client = new Client(res.webSocket!);
+    client.send("legacy-1");
+    let answer = { delivered: 0 } as Record<string, any>;
+    for (let i = 0; i < 40 && answer.delivered === 0; i++) {
+      await sleep(25);
+      answer = await (await api("/push", { method: "POST", body: '{"uid":"legacy-1","percent":"88%"}' })).json();
+    }
+    expect(answer.delivered).toBe(1);
+    await push({ uid: "legacy-1", data: { a: 1 } });
+    expect(await client.waitFor(2)).toEqual(['{"uid":"legacy-1","percent":"88%"}', '{"a":1}']);
+    const online = (await (await api("/online/legacy-1")).json()) as any;
+    expect(online).toEqual({ uid: "legacy-1", online: true, connections: 1 });
+  });
+
+  it("Should close a legacy socket whose first frame is not a valid uid", async () => {
+    const client = new Client((await upgrade("")).webSocket!);
+    client.send("not a uid!");
+    expect(await client.closed()).toBe(1008);
+  });
+});
