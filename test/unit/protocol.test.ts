@@ -1,0 +1,37 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { envelope, parseClientFrame, rawText } from "../../src/protocol";
+
+describe("protocol", () => {
+  it("Should splice the payload JSON into a valid envelope", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string(), fc.nat(), (data, id, seq) => {
+        const text = envelope(seq, { id, dataJson: JSON.stringify(data), raw: rawText(data), ts: 5 });
+        expect(JSON.parse(text)).toEqual({ type: "push", seq, id, data: JSON.parse(JSON.stringify(data)), ts: 5 });
+      }),
+    );
+  });
+
+  it("Should send a string as itself and anything else as JSON in raw format", () => {
+    expect(rawText("hi")).toBe("hi");
+    expect(rawText({ a: 1 })).toBe('{"a":1}');
+    expect(rawText(null)).toBe("null");
+  });
+
+  it("Should never throw on any client frame text", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
+        const frame = parseClientFrame(text);
+        expect("error" in frame || frame.type === "publish").toBe(true);
+      }),
+    );
+  });
+
+  it("Should parse publish with echo defaulting to true", () => {
+    expect(parseClientFrame('{"type":"publish","data":{"x":1}}')).toEqual({ type: "publish", data: { x: 1 }, echo: true });
+    expect(parseClientFrame('{"type":"publish","data":1,"echo":false}')).toMatchObject({ echo: false });
+    expect(parseClientFrame('{"type":"publish","data":1,"echo":"no"}')).toMatchObject({ error: "bad_frame" });
+    expect(parseClientFrame('{"type":"publish"}')).toMatchObject({ error: "bad_frame" });
+    expect(parseClientFrame("[1]")).toMatchObject({ error: "bad_frame" });
+  });
+});
