@@ -12,6 +12,8 @@ export default defineConfig({
           TOKEN_SECRET: "test-token-secret",
           LEGACY_UID_HANDSHAKE: "true",
           PUBLISH_RATE_PER_10S: "20",
+          MAX_SOCKETS_PER_ROOM: "60",
+          MAX_SOCKETS_PER_UID: "20",
         },
       },
     }),

@@ -14,6 +14,7 @@ export interface Env {
   LOG_MAX_ROWS?: string;
   LOG_MAX_BYTES?: string;
   MAX_SOCKETS_PER_ROOM?: string;
+  MAX_SOCKETS_PER_UID?: string;
   PUBLISH_RATE_PER_10S?: string;
 }
 
@@ -42,6 +43,7 @@ export interface Limits {
   logMaxRows: number;
   logMaxBytes: number;
   maxSocketsPerRoom: number;
+  maxSocketsPerUid: number;
   publishRatePer10s: number;
 }
 
@@ -52,6 +54,7 @@ const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
   logMaxRows: ["LOG_MAX_ROWS", 5000],
   logMaxBytes: ["LOG_MAX_BYTES", 16 * 1024 * 1024],
   maxSocketsPerRoom: ["MAX_SOCKETS_PER_ROOM", 10000],
+  maxSocketsPerUid: ["MAX_SOCKETS_PER_UID", 100],
   publishRatePer10s: ["PUBLISH_RATE_PER_10S", 100],
 };
 

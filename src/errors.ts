@@ -11,6 +11,7 @@ export type ErrorCode =
   | "misconfigured"
   | "upgrade_required"
   | "room_full"
+  | "too_many_connections"
   | "unavailable"
   | "internal";
 
@@ -21,7 +22,7 @@ export type ErrorCode =
  */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 426 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 426 | 429 | 500 | 503,
     readonly code: ErrorCode,
     message: string,
   ) {

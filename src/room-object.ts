@@ -155,6 +155,9 @@ export class RoomObject extends DurableObject<Env> {
     if (this.sockets.size >= this.limits.maxSocketsPerRoom) {
       throw new ApiError(503, "room_full", `room ${room} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
+    if (this.ctx.getWebSockets(`u:${uid}`).length >= this.limits.maxSocketsPerUid) {
+      throw new ApiError(429, "too_many_connections", `uid ${uid} holds MAX_SOCKETS_PER_UID (${this.limits.maxSocketsPerUid}) sockets in ${room}`);
+    }
     const attachment: SocketAttachment = {
       uid,
       clientId: newClientId(room, crypto.getRandomValues(new Uint8Array(16))),

@@ -172,3 +172,30 @@ describe("Legacy uid handshake", () => {
     expect(await client.closed()).toBe(1008);
   });
 });
+
+describe("Connection limits", () => {
+  it("Should refuse the connection over MAX_SOCKETS_PER_UID with 429 and accept again after one leaves", async () => {
+    const t = await token("greedy");
+    const sockets: WebSocket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await upgrade(`token=${t}`);
+      expect(res.status).toBe(101);
+      res.webSocket!.accept();
+      sockets.push(res.webSocket!);
+    }
+    await refused(await upgrade(`token=${t}`), 429, "too_many_connections");
+    sockets[0].close(1000, "bye");
+    await sleep(100);
+    expect((await upgrade(`token=${t}`)).status).toBe(101);
+  });
+
+  it("Should refuse the connection over MAX_SOCKETS_PER_ROOM with 503 room_full", async () => {
+    const groups = ["crowded"];
+    for (let i = 0; i < 60; i++) {
+      const res = await upgrade(`token=${await token(`crowd-${i}`, { groups })}&group=crowded`);
+      expect(res.status).toBe(101);
+      res.webSocket!.accept();
+    }
+    await refused(await upgrade(`token=${await token("crowd-late", { groups })}&group=crowded`), 503, "room_full");
+  });
+});
