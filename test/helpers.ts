@@ -16,7 +16,7 @@ export function api(path: string, init: RequestInit & { json?: unknown } = {}): 
   const headers = new Headers(init.headers);
   if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${PUSH_SECRET}`);
   // A string body would get text/plain from fetch; bytes go out with no Content-Type at all.
-  let body = typeof init.body === "string" ? new TextEncoder().encode(init.body) : init.body;
+  let body: BodyInit | null | undefined = typeof init.body === "string" ? new TextEncoder().encode(init.body) : init.body;
   if (init.json !== undefined) {
     body = JSON.stringify(init.json);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");

@@ -32,8 +32,8 @@ describe("Fan-out", () => {
   it("Should reach the other sockets when one socket's send throws, and close that one with 1011", async () => {
     const groups = ["fragile"];
     const clients = await Promise.all(["f1", "f2", "f3"].map((u) => connect(u, { groups, group: "fragile" })));
-    await runInDurableObject(stubOf("group:fragile"), (instance: any) => {
-      const broken = [...instance.sockets.keys()][1];
+    await runInDurableObject(stubOf("group:fragile"), (instance: unknown) => {
+      const broken = [...(instance as { sockets: Map<WebSocket, unknown> }).sockets.keys()][1];
       broken.send = () => {
         throw new Error("socket broke");
       };
