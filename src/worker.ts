@@ -4,6 +4,7 @@ import { ApiError, errorBody } from "./errors";
 import { backendAuth, logEvent } from "./http";
 import { connectRoutes } from "./routes/connect";
 import { controlRoutes } from "./routes/control";
+import { devRoutes } from "./routes/dev";
 import { pushRoutes } from "./routes/push";
 
 export { RoomObject } from "./room-object";
@@ -14,6 +15,8 @@ const app = new Hono<{ Bindings: Env }>();
 app.route("/", connectRoutes);
 
 app.get("/health", (c) => c.json({ ok: true }));
+// Local dev only (LEGACY_UID_HANDSHAKE=true), no backend credential: tokens for the demo page.
+app.route("/", devRoutes);
 
 app.use("*", backendAuth);
 app.route("/", pushRoutes);
