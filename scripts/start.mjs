@@ -25,6 +25,7 @@ process.on("SIGTERM", () => stop(0));
 
 console.log(`[edgepush] wrangler dev on http://127.0.0.1:${port} (WebSockets at ws://127.0.0.1:${port}/ws)`);
 run("wrangler dev", "wrangler", ["dev", "--ip", "127.0.0.1", "--port", port]);
-if (existsSync("shim/index.ts") || existsSync("shim/index.js")) {
-  run("shim", "node", ["--experimental-strip-types", "--no-warnings", "shim/index.ts", "--url", `http://127.0.0.1:${port}`]);
+if (existsSync("shim/index.ts")) {
+  // Prints its own `shim on tcp://…` line; SHIM_HOST / SHIM_PORT pass through the environment.
+  run("shim", "tsx", ["shim/index.ts", "--url", `http://127.0.0.1:${port}`]);
 }
