@@ -26,7 +26,8 @@ afterAll(async () => {
   await edge.close();
 });
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  // The whole group: killing tsx alone would orphan the node process it runs the shim in.
+  for (const child of children.splice(0)) if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,7 +36,7 @@ function runShim(args: string[], env: Record<string, string | undefined>, devVar
   dir = mkdtempSync(join(tmpdir(), "edgepush-shim-"));
   if (devVars !== undefined) writeFileSync(join(dir, ".dev.vars"), devVars);
   const { PUSH_SECRET: _, EDGEPUSH_URL: __, SHIM_PORT: ___, ...base } = process.env;
-  const child = spawn(TSX, [ENTRY, "--port", "0", "--url", edge.url, ...args], { cwd: dir, env: { ...base, ...env } });
+  const child = spawn(TSX, [ENTRY, "--port", "0", "--url", edge.url, ...args], { cwd: dir, env: { ...base, ...env }, detached: true });
   children.push(child);
   let stdout = "";
   let stderr = "";
