@@ -106,9 +106,20 @@ export class RoomSocket {
     ws.addEventListener("message", (e) => {
       if (generation === this.generation) this.onMessage(e.data);
     });
-    // An `error` is always followed by `close`, which decides what happens next.
     ws.addEventListener("close", (e) => {
       if (generation === this.generation) this.onClose(e.code, e.reason);
+    });
+    // Browsers follow an error with a close; Node 22's WebSocket may not after a refused upgrade
+    // (nodejs/undici#3546), so the first of the two ends this socket and a late close is ignored.
+    ws.addEventListener("error", () => {
+      if (generation !== this.generation) return;
+      this.generation++;
+      try {
+        ws.close();
+      } catch {
+        // already closing
+      }
+      this.onClose(1006, "connection failed");
     });
   }
 

@@ -1,0 +1,250 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
+import { Queue, ScriptedServer, fakeToken } from "./client-fixtures";
+
+// Captured before timers are faked: lets real I/O happen while the client's clock stands still.
+const realSetTimeout = globalThis.setTimeout;
+const settle = () => new Promise((resolve) => realSetTimeout(resolve, 100));
+
+let server: ScriptedServer;
+let client: EdgePushClient | undefined;
+
+beforeEach(async () => {
+  server = await ScriptedServer.start();
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+});
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+  await server.stop();
+});
+
+/** A client on the scripted server, with every event it emits queued by type. */
+function start(options: Partial<EdgePushOptions> = {}) {
+  client = new EdgePushClient({ url: server.url, getToken: () => "t", ...options });
+  const events = {} as { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> };
+  for (const type of ["open", "message", "close", "error", "reconnecting"] as const) {
+    const queue = new Queue<never>();
+    events[type] = queue as never;
+    client.on(type, (event) => queue.push(event as never));
+  }
+  return { client, events };
+}
+
+describe("EdgePushClient reconnect backoff", () => {
+  it("Should wait exponentially longer between failed attempts, with jitter, up to the cap", async () => {
+    // Jitter draws from Math.random: 0 takes the low end of the window, 1 the top.
+    const draws = [0, 1, 0.5, 0, 1, 0.5];
+    vi.spyOn(Math, "random").mockImplementation(() => draws.shift() ?? 0.5);
+    server.refuse = true;
+    const { client, events } = start({ backoff: { minDelay: 1000, maxDelay: 8000, factor: 2 } });
+    void client.connect();
+
+    const expected = [500, 2000, 3000, 4000, 8000, 6000];
+    for (const [i, delay] of expected.entries()) {
+      const event = await events.reconnecting.next();
+      expect(event).toEqual({ group: null, attempt: i + 1, delay });
+      expect(server.attempts.items).toHaveLength(i + 1);
+      vi.advanceTimersByTime(delay - 1);
+      await settle();
+      expect(server.attempts.items, "no attempt before the delay is up").toHaveLength(i + 1);
+      vi.advanceTimersByTime(1);
+      await server.attempts.count(i + 2);
+    }
+  });
+
+  it("Should start over at the shortest delay once a connection stayed up for the stable period", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(1);
+    const { client, events } = start({ backoff: { minDelay: 1000, maxDelay: 60_000, factor: 2, stableAfter: 5000 } });
+    void client.connect();
+    const dropAfterOpen = async () => {
+      await events.open.next();
+      (await server.connections.next()).socket.close(1012, "restarting");
+      return events.reconnecting.next();
+    };
+
+    expect((await dropAfterOpen()).delay).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    expect((await dropAfterOpen()).delay).toBe(2000);
+    vi.advanceTimersByTime(2000);
+    await events.open.next();
+    vi.advanceTimersByTime(5000);
+    (await server.connections.next()).socket.close(1012, "restarting");
+    expect(await events.reconnecting.next()).toEqual({ group: null, attempt: 1, delay: 1000 });
+  });
+});
+
+describe("EdgePushClient tokens", () => {
+  it("Should call getToken before every connection and connect with the token it returns", async () => {
+    let calls = 0;
+    const getToken = vi.fn(async () => `token-${++calls}`);
+    const { client, events } = start({ getToken, backoff: { minDelay: 10 } });
+    void client.join("room-a");
+    (await server.connections.next()).socket.close(1011, "oops");
+    const { delay } = await events.reconnecting.next();
+    vi.advanceTimersByTime(delay);
+    await server.connections.count(2);
+
+    expect(getToken.mock.calls).toEqual([[{ group: "room-a" }], [{ group: "room-a" }]]);
+    const urls = server.attempts.items;
+    expect(urls.map((u) => u.searchParams.get("token"))).toEqual(["token-1", "token-2"]);
+    expect(urls.map((u) => u.searchParams.get("group"))).toEqual(["room-a", "room-a"]);
+    expect(urls[0].pathname).toBe("/ws");
+  });
+
+  it("Should report a getToken failure and try again after the backoff", async () => {
+    const getToken = vi.fn().mockRejectedValueOnce(new Error("backend down")).mockResolvedValue("fresh");
+    const { client, events } = start({ getToken, backoff: { minDelay: 10 } });
+    void client.connect();
+    expect(await events.error.next()).toEqual({ group: null, code: "token_failed", message: "backend down" });
+    vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+    expect((await server.attempts.next()).searchParams.get("token")).toBe("fresh");
+  });
+
+  it("Should join a group the server grants, using the token in the join frame", async () => {
+    const getToken = vi.fn(async () => "uid-token");
+    const { client, events } = start({ getToken });
+    void client.connect();
+    const uidRoom = await server.connections.next();
+    const grant = fakeToken(Math.floor(Date.now() / 1000) + 3600);
+    uidRoom.socket.send(JSON.stringify({ type: "join", group: "granted", token: grant }));
+
+    const groupRoom = await server.connections.next();
+    expect(groupRoom.url.searchParams.get("group")).toBe("granted");
+    expect(groupRoom.url.searchParams.get("token")).toBe(grant);
+    expect(getToken.mock.calls).toEqual([[{ group: null }]]);
+    await events.open.count(2);
+    expect(client.groups()).toEqual(["granted"]);
+    expect(client.isOpen("granted")).toBe(true);
+  });
+});
+
+describe("EdgePushClient resume", () => {
+  it("Should resume with since = the last seq seen and deliver a replayed id only once", async () => {
+    server.seq = 7;
+    const { client, events } = start({ backoff: { minDelay: 10 } });
+    void client.connect();
+    const first = await server.connections.next();
+    expect(first.url.searchParams.has("since")).toBe(false);
+    server.push(first, 8, "a", { n: 1 });
+    server.push(first, 9, "b", { n: 2 });
+    await events.message.count(2);
+    first.socket.close(1012, "restart");
+    vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+
+    const second = await server.connections.next();
+    expect(second.url.searchParams.get("since")).toBe("9");
+    // An at-least-once server may replay what the client already has: it must not show twice.
+    server.push(second, 9, "b", { n: 2 });
+    server.push(second, 10, "c", { n: 3 });
+    await events.message.count(3);
+    await events.open.count(2);
+    expect(events.open.items.map((e) => e.resumed)).toEqual([false, true]);
+    await settle();
+    expect(events.message.items.map((m) => [m.seq, m.id, m.data, m.room])).toEqual([
+      [8, "a", { n: 1 }, "uid:u1"],
+      [9, "b", { n: 2 }, "uid:u1"],
+      [10, "c", { n: 3 }, "uid:u1"],
+    ]);
+  });
+
+  it("Should resume from the init seq when nothing was pushed before the drop", async () => {
+    server.seq = 41;
+    const { client, events } = start({ backoff: { minDelay: 10 } });
+    void client.join("quiet");
+    (await server.connections.next()).socket.close(1012, "restart");
+    vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+    expect((await server.connections.next()).url.searchParams.get("since")).toBe("41");
+  });
+});
+
+describe("EdgePushClient close codes", () => {
+  it("Should stop reconnecting when kicked (4000)", async () => {
+    const { client, events } = start({ backoff: { minDelay: 10, maxDelay: 10 } });
+    void client.connect();
+    (await server.connections.next()).socket.close(4000, "kicked by backend");
+    expect(await events.close.next()).toEqual({ group: null, code: 4000, reason: "kicked by backend", willReconnect: false });
+    vi.advanceTimersByTime(60_000);
+    await settle();
+    expect(server.attempts.items).toHaveLength(1);
+    expect(events.reconnecting.items).toHaveLength(0);
+    expect(client.isOpen()).toBe(false);
+  });
+
+  it("Should leave a group for good when removed from it (4001) and keep the other rooms", async () => {
+    // Pings are tested below; here a jump of the clock must not outrun their pongs.
+    const { client, events } = start({ backoff: { minDelay: 10, maxDelay: 10 }, pingInterval: 3_600_000 });
+    void client.connect();
+    void client.join("team");
+    const teamConn = (await server.connections.count(2)).find((c) => c.url.searchParams.get("group") === "team")!;
+    teamConn.socket.close(4001, "removed from group");
+    expect(await events.close.next()).toEqual({ group: "team", code: 4001, reason: "removed from group", willReconnect: false });
+    vi.advanceTimersByTime(60_000);
+    await settle();
+    expect(server.attempts.items).toHaveLength(2);
+    expect(client.groups()).toEqual([]);
+    expect(client.isOpen()).toBe(true);
+    expect(() => client.publish("team", "hi")).toThrow(/join group team/);
+  });
+
+  it("Should reconnect after any other close code", async () => {
+    const { client, events } = start({ backoff: { minDelay: 10, maxDelay: 10 } });
+    void client.connect();
+    (await server.connections.next()).socket.close(1008, "policy");
+    expect(await events.close.next()).toMatchObject({ code: 1008, willReconnect: true });
+    vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+    await server.connections.count(2);
+  });
+});
+
+describe("EdgePushClient frames", () => {
+  it("Should ping on an interval and reconnect when nothing answers", async () => {
+    const { client, events } = start({ pingInterval: 1000, pongTimeout: 500, backoff: { minDelay: 10, maxDelay: 10 } });
+    void client.connect();
+    const conn = await server.connections.next();
+    await events.open.next();
+
+    vi.advanceTimersByTime(1000);
+    expect(await conn.received.next()).toBe("ping");
+    // The pong is on the wire before this push, so the client has read it once the push arrives.
+    server.push(conn, 1, "after-pong", null);
+    await events.message.next();
+    vi.advanceTimersByTime(500);
+    expect(events.close.items, "an answered ping keeps the socket").toHaveLength(0);
+
+    server.answerPings = false;
+    vi.advanceTimersByTime(500);
+    expect(await conn.received.next()).toBe("ping");
+    vi.advanceTimersByTime(500);
+    expect(await events.close.next()).toEqual({ group: null, code: 1006, reason: "no pong", willReconnect: true });
+    vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+    await server.connections.count(2);
+  });
+
+  it("Should hold publishes until the group is open, then send them as publish frames", async () => {
+    const { client } = start();
+    void client.join("chat");
+    client.publish("chat", { text: "early" });
+    client.publish("chat", "quiet", { echo: false });
+    const conn = await server.connections.next();
+    expect(JSON.parse(await conn.received.next())).toEqual({ type: "publish", data: { text: "early" } });
+    expect(JSON.parse(await conn.received.next())).toEqual({ type: "publish", data: "quiet", echo: false });
+  });
+
+  it("Should surface the server's error frames as error events", async () => {
+    const { client, events } = start();
+    void client.join("chat");
+    const conn = await server.connections.next();
+    conn.socket.send(JSON.stringify({ type: "error", code: "rate_limited", message: "slow down" }));
+    expect(await events.error.next()).toEqual({ group: "chat", code: "rate_limited", message: "slow down" });
+  });
+
+  it("Should refuse an invalid group name before opening anything", async () => {
+    const { client } = start();
+    expect(() => client.join("no spaces")).toThrow(TypeError);
+    await settle();
+    expect(server.attempts.items).toHaveLength(0);
+  });
+});
