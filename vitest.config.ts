@@ -12,6 +12,9 @@ export default defineConfig({
           TOKEN_SECRET: "test-token-secret",
           LEGACY_UID_HANDSHAKE: "true",
           PUBLISH_RATE_PER_10S: "20",
+          // Few shards and a tiny fan-out, so broadcasts in tests go through relays too.
+          DIRECTORY_SHARDS: "4",
+          BROADCAST_FANOUT: "3",
           MAX_SOCKETS_PER_ROOM: "60",
           MAX_SOCKETS_PER_UID: "20",
         },

@@ -1,4 +1,5 @@
 /** Sends validated push plans to their rooms: one RPC per room per request. */
+import { broadcastAll } from "./directory-client";
 import type { Env } from "./env";
 import { ApiError } from "./errors";
 import { logEvent, roomStub } from "./http";
@@ -24,6 +25,7 @@ interface RoomBatch {
 /** Delivers `plans` (in order within each room) and returns one result per plan. */
 export async function deliver(env: Env, plans: PushPlan[]): Promise<DeliveryResult[]> {
   const batches = new Map<RoomName, RoomBatch>();
+  const broadcast: RoomBatch = { items: [], owners: [] };
   plans.forEach((plan, index) => {
     const item: RoomPushItem = {
       message: plan.message,
@@ -32,6 +34,10 @@ export async function deliver(env: Env, plans: PushPlan[]): Promise<DeliveryResu
       exclude: plan.exclude.length > 0 ? plan.exclude : undefined,
       clientId: plan.clientId,
     };
+    if (plan.all) {
+      broadcast.items.push(item);
+      broadcast.owners.push(index);
+    }
     for (const room of plan.rooms) {
       const batch = batches.get(room) ?? { items: [], owners: [] };
       batch.items.push(item);
@@ -41,8 +47,19 @@ export async function deliver(env: Env, plans: PushPlan[]): Promise<DeliveryResu
   });
 
   const tallies = plans.map(() => ({ delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: false }));
-  await Promise.all(
-    [...batches].map(async ([room, batch]) => {
+  const broadcastDone = broadcast.items.length === 0 ? undefined : broadcastAll(env, broadcast.items).then((results) =>
+    results.forEach((result, i) => {
+      const tally = tallies[broadcast.owners[i]];
+      tally.rooms += result.rooms;
+      tally.delivered += result.delivered;
+      tally.queued += result.queued;
+      tally.duplicates += result.duplicates;
+      if (result.failed > 0) tally.failed = true;
+    }),
+  );
+  await Promise.all([
+    broadcastDone,
+    ...[...batches].map(async ([room, batch]) => {
       let results: RoomPushResult[];
       try {
         results = await roomStub(env, room).push(room, batch.items);
@@ -59,11 +76,10 @@ export async function deliver(env: Env, plans: PushPlan[]): Promise<DeliveryResu
         if (result.duplicate) tally.duplicates++;
       });
     }),
-  );
+  ]);
 
   return plans.map((plan, i): DeliveryResult => {
     const tally = tallies[i];
-    if (plan.all) return { ok: false, error: new ApiError(400, "bad_request", "all: broadcast is not available yet") };
     if (tally.failed) {
       return { ok: false, error: new ApiError(503, "unavailable", "a target room did not answer; retry with the same id") };
     }

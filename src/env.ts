@@ -1,9 +1,13 @@
 import { ApiError } from "./errors";
+import type { Directory } from "./directory";
+import type { DirectoryVars } from "./directory-config";
 import type { RoomObject } from "./room-object";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env {
+export interface Env extends DirectoryVars {
   ROOMS: DurableObjectNamespace<RoomObject>;
+  /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory.ts. */
+  DIRECTORY: DurableObjectNamespace<Directory>;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;

@@ -8,6 +8,7 @@ import {
 } from "./protocol";
 import { utf8Length } from "./push-schema";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room-log";
+import { RoomRoster, SocketMap, type SocketTarget } from "./room-roster";
 
 /** Headers the Worker sets on an upgrade it forwards to a room (never trusted from clients). */
 export const ROOM_HEADER = {
@@ -59,12 +60,13 @@ const RATE_WINDOW_MS = 10_000;
  * fans pushes out to them, and keeps the room's message log for replay.
  */
 export class RoomObject extends DurableObject<Env> {
-  private readonly sockets = new Map<WebSocket, SocketAttachment>();
+  private readonly sockets = new SocketMap();
   private readonly rates = new WeakMap<WebSocket, RateWindow>();
   private readonly limits: Limits;
   private readonly log: RoomLog;
   private name: RoomName | null;
   private alarmAt: number | null = null;
+  private readonly roster: RoomRoster;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,6 +80,8 @@ export class RoomObject extends DurableObject<Env> {
       const attachment = ws.deserializeAttachment() as SocketAttachment | null;
       if (attachment) this.sockets.set(ws, attachment);
     }
+    // From here on every socket that comes or goes is reported to the directory.
+    this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at));
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -86,7 +90,10 @@ export class RoomObject extends DurableObject<Env> {
   /** Accepts a WebSocket upgrade forwarded by the Worker. */
   async fetch(request: Request): Promise<Response> {
     try {
-      return this.accept(request);
+      const response = this.accept(request);
+      // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
+      await this.roster.settled();
+      return response;
     } catch (err) {
       const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "room failed to accept");
       if (!(err instanceof ApiError)) this.report("fetch", err);
@@ -110,6 +117,21 @@ export class RoomObject extends DurableObject<Env> {
     return { connections: this.sockets.size, uids: [...uids] };
   }
 
+  /** Closes the target's sockets here with `code`; answers how many. */
+  close(target: SocketTarget, code: number, reason: string): Promise<number> {
+    return this.roster.close(target, code, reason);
+  }
+
+  /** Sends a control frame (e.g. `join`) to every token-authenticated socket; answers how many. */
+  notify(frame: string): number {
+    return this.roster.notify(frame);
+  }
+
+  /** Re-reports this room to the directory (a shard checking for ghosts calls it). */
+  resync(): Promise<void> {
+    return this.roster.resync();
+  }
+
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
       this.onMessage(ws, message);
@@ -126,11 +148,13 @@ export class RoomObject extends DurableObject<Env> {
     } catch {
       // already closed
     }
+    await this.roster.settled();
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     this.sockets.delete(ws);
     this.report("webSocketError", error);
+    await this.roster.settled();
   }
 
   async alarm(): Promise<void> {
@@ -138,6 +162,8 @@ export class RoomObject extends DurableObject<Env> {
       this.alarmAt = null;
       const next = this.log.purge(Date.now());
       if (next !== null) this.scheduleAlarm(next);
+      // Heartbeat and directory lease share this one alarm: each asks for its next time.
+      await this.roster.alarm(Date.now());
     } catch (err) {
       this.report("alarm", err);
     }

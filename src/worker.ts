@@ -5,8 +5,10 @@ import { backendAuth, logEvent } from "./http";
 import { connectRoutes } from "./routes/connect";
 import { controlRoutes } from "./routes/control";
 import { devRoutes } from "./routes/dev";
+import { memberRoutes } from "./routes/members";
 import { pushRoutes } from "./routes/push";
 
+export { Directory } from "./directory";
 export { RoomObject } from "./room-object";
 
 const app = new Hono<{ Bindings: Env }>();
@@ -21,6 +23,7 @@ app.route("/", devRoutes);
 app.use("*", backendAuth);
 app.route("/", pushRoutes);
 app.route("/", controlRoutes);
+app.route("/", memberRoutes);
 
 app.notFound((c) =>
   c.json(errorBody(new ApiError(404, "not_found", "no such endpoint; see the README's API reference")), 404),

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { deploymentStats } from "../directory-client";
 import { requireSecret, type Env } from "../env";
 import { ApiError } from "../errors";
 import { readJsonBody, roomStub } from "../http";
@@ -37,6 +38,10 @@ export const controlRoutes = new Hono<{ Bindings: Env }>()
     const group = checkName(c.req.param("group"), "group");
     const { connections, uids } = await roomStub(c.env, roomName("group", group)).presence();
     return c.json({ group, connections, uids });
+  })
+  .get("/stats", async (c) => {
+    const { connections, rooms, uids, groups } = await deploymentStats(c.env);
+    return c.json({ connections, rooms, uids, groups });
   })
   .post("/token", async (c) => {
     const body = await controlBody(c, tokenSchema);

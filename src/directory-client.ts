@@ -1,0 +1,72 @@
+/** The Worker's calls to the room directory: all shards for stats and `all`, one for a uid. */
+import type { BroadcastTally, DirectoryStats } from "./directory";
+import { readDirectoryConfig, shardName, shardOf } from "./directory-config";
+import type { Env } from "./env";
+import { ApiError } from "./errors";
+import { logEvent } from "./http";
+import type { RoomName } from "./names";
+import type { RoomPushItem } from "./room-object";
+
+function shardStubs(env: Env): DurableObjectStub<import("./directory").Directory>[] {
+  const { shards } = readDirectoryConfig(env);
+  return Array.from({ length: shards }, (_, i) => env.DIRECTORY.getByName(shardName(i)));
+}
+
+/** Live connections, rooms, uids and groups across the deployment (one call per shard). */
+export async function deploymentStats(env: Env): Promise<DirectoryStats> {
+  let parts: DirectoryStats[];
+  try {
+    parts = await Promise.all(shardStubs(env).map((shard) => shard.stats()));
+  } catch (err) {
+    logEvent("stats_failed", { error: String(err) });
+    throw new ApiError(503, "unavailable", "a directory shard did not answer; retry");
+  }
+  const total: DirectoryStats = { connections: 0, rooms: 0, groups: 0, uids: 0 };
+  for (const part of parts) {
+    total.connections += part.connections;
+    total.rooms += part.rooms;
+    total.groups += part.groups;
+    total.uids += part.uids; // a uid is indexed by exactly one shard, so shards never share one
+  }
+  return total;
+}
+
+/** Every room where `uid` has a live socket: its own room and the groups it joined. */
+export async function roomsOfUid(env: Env, uid: string): Promise<RoomName[]> {
+  const { shards } = readDirectoryConfig(env);
+  try {
+    return await env.DIRECTORY.getByName(shardName(shardOf(`uid:${uid}`, shards))).roomsOf(uid);
+  } catch (err) {
+    logEvent("directory_failed", { uid, error: String(err) });
+    throw new ApiError(503, "unavailable", "the directory did not answer; retry");
+  }
+}
+
+/**
+ * Pushes `items` to every live room: each shard fans out to its own rooms (through relays
+ * when it holds more than BROADCAST_FANOUT), so this Worker makes one call per shard.
+ * A shard that fails counts one failed room per item.
+ */
+export async function broadcastAll(env: Env, items: RoomPushItem[]): Promise<BroadcastTally[]> {
+  const tallies = items.map((): BroadcastTally => ({ delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: 0 }));
+  await Promise.all(
+    shardStubs(env).map(async (shard, index) => {
+      let parts: BroadcastTally[];
+      try {
+        parts = await shard.broadcast(items, `s${index}`);
+      } catch (err) {
+        logEvent("broadcast_failed", { shard: index, messages: items.length, error: String(err) });
+        for (const t of tallies) t.failed++;
+        return;
+      }
+      parts.forEach((part, i) => {
+        tallies[i].delivered += part.delivered;
+        tallies[i].queued += part.queued;
+        tallies[i].duplicates += part.duplicates;
+        tallies[i].rooms += part.rooms;
+        tallies[i].failed += part.failed;
+      });
+    }),
+  );
+  return tallies;
+}

@@ -1,0 +1,175 @@
+import { DurableObject } from "cloudflare:workers";
+import { chunk, mapLimit, safeDirectoryConfig, type DirectoryConfig } from "./directory-config";
+import type { Env } from "./env";
+import { roomStub } from "./http";
+import type { RoomName } from "./names";
+import type { RoomPushItem, RoomPushResult } from "./room-object";
+
+/** What a room tells one shard; rooms send only what changed since the shard last acknowledged. */
+export interface ShardReport {
+  room: RoomName;
+  /** The room's live sockets, sent to the room's own shard only; 0 deregisters the room. */
+  connections?: number;
+  /** uids this shard indexes that now have a socket in the room. */
+  add: string[];
+  /** uids this shard indexes that no longer have one. */
+  remove: string[];
+}
+
+/** One broadcast message's outcome over a set of rooms. */
+export interface BroadcastTally {
+  delivered: number;
+  /** Rooms that stored the message in their log. */
+  queued: number;
+  duplicates: number;
+  rooms: number;
+  failed: number;
+}
+
+export interface DirectoryStats {
+  connections: number;
+  rooms: number;
+  groups: number;
+  uids: number;
+}
+
+/** Room RPCs in flight at once from one invocation of a shard or relay. */
+const CONCURRENCY = 100;
+/** Ghost checks per shard alarm. */
+const VERIFY_BATCH = 500;
+
+/**
+ * One shard of the room directory (`shard:<i>`), or a stateless broadcast relay (`relay:…`).
+ * A shard holds the live rooms that hash to it (`rooms`) and, for the uids that hash to it,
+ * which rooms hold them (`members`): enough for `all` pushes, `/stats` and kicks by uid.
+ */
+export class Directory extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly config: DirectoryConfig;
+  private tablesReady = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.config = safeDirectoryConfig(env);
+  }
+
+  /** Applies a room's report; a registered room keeps the shard's ghost check alarm running. */
+  async report(r: ShardReport): Promise<void> {
+    this.tables();
+    for (const uid of r.remove) this.sql.exec("DELETE FROM members WHERE uid = ? AND room = ?", uid, r.room);
+    for (const uid of r.add) this.sql.exec("INSERT OR IGNORE INTO members (uid, room) VALUES (?, ?)", uid, r.room);
+    if (r.connections === 0) this.sql.exec("DELETE FROM rooms WHERE room = ?", r.room);
+    else if (r.connections !== undefined) {
+      this.sql.exec("INSERT OR REPLACE INTO rooms (room, connections, seen) VALUES (?, ?, ?)", r.room, r.connections, Date.now());
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.config.leaseMs);
+    }
+  }
+
+  /** Counts over this shard: its live rooms, and the distinct uids it indexes. */
+  stats(): DirectoryStats {
+    this.tables();
+    const rooms = this.sql
+      .exec<{ rooms: number; connections: number; groups: number }>(
+        "SELECT COUNT(*) AS rooms, COALESCE(SUM(connections), 0) AS connections, COALESCE(SUM(substr(room, 1, 6) = 'group:'), 0) AS groups FROM rooms")
+      .one();
+    const { uids } = this.sql.exec<{ uids: number }>("SELECT COUNT(DISTINCT uid) AS uids FROM members").one();
+    return { ...rooms, uids };
+  }
+
+  /** Rooms where `uid` has a socket (its own room included); `uid` must hash to this shard. */
+  roomsOf(uid: string): RoomName[] {
+    this.tables();
+    return this.sql.exec<{ room: RoomName }>("SELECT room FROM members WHERE uid = ?", uid).toArray().map((r) => r.room);
+  }
+
+  /** Pushes `items` to every live room of this shard; one tally per item. */
+  async broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
+    this.tables();
+    const rooms = this.sql.exec<{ room: RoomName }>("SELECT room FROM rooms").toArray().map((r) => r.room);
+    return this.fanOut(rooms, items, label);
+  }
+
+  /** A relay's part of a broadcast too large for one invocation's subrequests. */
+  relay(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
+    return this.fanOut(rooms, items, label);
+  }
+
+  /** Ghost check: rooms that did not report for 3 leases are asked to report now. */
+  async alarm(): Promise<void> {
+    try {
+      this.tables();
+      const now = Date.now();
+      const stale = this.sql
+        .exec<{ room: RoomName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - 3 * this.config.leaseMs, VERIFY_BATCH)
+        .toArray();
+      await mapLimit(stale, CONCURRENCY, ({ room }) =>
+        roomStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: String(err) })));
+      const { n } = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rooms").one();
+      if (n > 0) await this.ctx.storage.setAlarm(now + this.config.leaseMs);
+    } catch (err) {
+      this.log("alarm", { error: String(err) });
+    }
+  }
+
+  // Calls at most `fanout` rooms or relays from this invocation: the tree is as deep as it must be.
+  private async fanOut(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
+    const tallies = items.map((): BroadcastTally => ({ delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: 0 }));
+    if (rooms.length <= this.config.fanout) {
+      await mapLimit(rooms, CONCURRENCY, async (room) => addRoom(tallies, await this.pushRoom(room, items)));
+      return tallies;
+    }
+    const parts = chunk(rooms, Math.ceil(rooms.length / this.config.fanout));
+    await mapLimit(parts.map((part, i) => [part, `${label}.${i}`] as const), CONCURRENCY, async ([part, name]) => {
+      try {
+        addTallies(tallies, await this.env.DIRECTORY.getByName(`relay:${name}`).relay(part, items, name));
+      } catch (err) {
+        this.log("relay", { relay: name, rooms: part.length, error: String(err) });
+        for (const t of tallies) t.failed += part.length;
+      }
+    });
+    return tallies;
+  }
+
+  private async pushRoom(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[] | null> {
+    try {
+      return await roomStub(this.env, room).push(room, items);
+    } catch (err) {
+      this.log("broadcast", { room, error: String(err) });
+      return null;
+    }
+  }
+
+  private tables(): void {
+    if (this.tablesReady) return;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, connections INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS rooms_seen ON rooms (seen)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT NOT NULL, room TEXT NOT NULL, PRIMARY KEY (uid, room)) WITHOUT ROWID");
+    this.tablesReady = true;
+  }
+
+  private log(method: string, fields: Record<string, unknown>): void {
+    console.error(JSON.stringify({ class: "Directory", method, ...fields }));
+  }
+}
+
+function addRoom(tallies: BroadcastTally[], results: RoomPushResult[] | null): void {
+  tallies.forEach((t, i) => {
+    const r = results?.[i];
+    if (!r) return void t.failed++;
+    t.rooms++;
+    t.delivered += r.delivered;
+    if (r.queued) t.queued++;
+    if (r.duplicate) t.duplicates++;
+  });
+}
+
+function addTallies(into: BroadcastTally[], from: BroadcastTally[]): void {
+  into.forEach((t, i) => {
+    t.delivered += from[i].delivered;
+    t.queued += from[i].queued;
+    t.duplicates += from[i].duplicates;
+    t.rooms += from[i].rooms;
+    t.failed += from[i].failed;
+  });
+}
