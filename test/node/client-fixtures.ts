@@ -100,3 +100,46 @@ export function fakeToken(exp: number, sub = "u1"): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   return `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub, exp })}.signature`;
 }
+
+/**
+ * A TCP proxy in front of a real server, so a test can cut the network under a live client
+ * (`cut`) and keep it down (`refuse`) while the backend goes on pushing.
+ */
+export class TcpProxy {
+  /** The request line of every connection that got through, e.g. `GET /ws?token=…&since=5 HTTP/1.1`. */
+  readonly requests = new Queue<string>();
+  refuse = false;
+  private readonly pairs = new Set<Socket>();
+
+  private constructor(private readonly server: import("node:net").Server, readonly url: string) {}
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const { createServer: createTcpServer, connect } = await import("node:net");
+    let proxy!: TcpProxy;
+    const server = createTcpServer((downstream) => {
+      downstream.on("error", () => {});
+      if (proxy.refuse) return void downstream.destroy();
+      const upstream = connect(targetPort, "127.0.0.1");
+      upstream.on("error", () => downstream.destroy());
+      downstream.once("data", (chunk) => proxy.requests.push(String(chunk).split("\r\n")[0]));
+      downstream.pipe(upstream).pipe(downstream);
+      for (const socket of [downstream, upstream]) {
+        proxy.pairs.add(socket);
+        socket.on("close", () => proxy.pairs.delete(socket));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    proxy = new TcpProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return proxy;
+  }
+
+  /** Drops every open connection without a close frame, as a dead network does. */
+  cut(): void {
+    for (const socket of this.pairs) socket.destroy();
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,117 @@
+import { sign } from "hono/jwt";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
+import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
+import { Queue, TcpProxy } from "./client-fixtures";
+
+/** The client library against a real `wrangler dev`, through a proxy that can cut the network. */
+let server: DevServer;
+let proxy: TcpProxy;
+const clients: EdgePushClient[] = [];
+
+beforeAll(async () => {
+  server = await startWranglerDev();
+  proxy = await TcpProxy.start(server.port);
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  proxy.refuse = false;
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await server?.stop();
+});
+
+const token = (uid: string, groups: string[] = [], ttl = 300) =>
+  sign({ sub: uid, exp: Math.floor(Date.now() / 1000) + ttl, groups }, E2E_TOKEN_SECRET, "HS256");
+
+async function push(body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}/push`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">, url = proxy.url) {
+  const client = new EdgePushClient({ url, backoff: { minDelay: 50, maxDelay: 200 }, ...options });
+  clients.push(client);
+  const events = {} as { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> };
+  for (const type of ["open", "message", "close", "error", "reconnecting"] as const) {
+    const queue = new Queue<never>();
+    events[type] = queue as never;
+    client.on(type, (event) => queue.push(event as never));
+  }
+  return { client, events };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("EdgePushClient against wrangler dev", () => {
+  it("Should lose nothing and double nothing across a forced disconnect", async () => {
+    const uid = `resume-${Date.now()}`;
+    const { client, events } = start({ getToken: () => token(uid) });
+    await client.connect();
+    for (let n = 1; n <= 5; n++) await push({ uid, id: `m${n}`, data: { n } });
+    await events.message.count(5);
+
+    proxy.refuse = true;
+    proxy.cut();
+    expect(await events.close.next()).toMatchObject({ group: null, code: 1006, willReconnect: true });
+    // Pushed while the client is cut off: the room logs them for the resume.
+    for (let n = 6; n <= 10; n++) await push({ uid, id: `m${n}`, data: { n } });
+    proxy.refuse = false;
+    const [first, again] = await events.open.count(2);
+    expect(first).toMatchObject({ group: null, uid, resumed: false });
+    expect(again).toMatchObject({ group: null, uid, resumed: true });
+    for (let n = 11; n <= 15; n++) await push({ uid, id: `m${n}`, data: { n } });
+
+    await events.message.count(15);
+    await pause(300);
+    const got = events.message.items;
+    expect(got.map((m) => (m.data as { n: number }).n)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(new Set(got.map((m) => m.id)).size).toBe(15);
+    const lastBeforeCut = got[4].seq;
+    expect(proxy.requests.items.at(-1)).toContain(`since=${lastBeforeCut}`);
+  });
+
+  it("Should get a fresh token after the server refused an expired one", async () => {
+    const uid = `refresh-${Date.now()}`;
+    const getToken = vi.fn()
+      .mockImplementationOnce(() => token(uid, [], -60))
+      .mockImplementation(() => token(uid));
+    const { client, events } = start({ getToken });
+    const opened = client.connect();
+    expect(await events.close.next()).toMatchObject({ code: 1006, willReconnect: true });
+    expect(await events.reconnecting.next()).toMatchObject({ group: null, attempt: 1 });
+    await opened;
+    expect(events.open.items).toEqual([expect.objectContaining({ uid, room: `uid:${uid}`, resumed: false })]);
+    expect(getToken).toHaveBeenCalledTimes(2);
+
+    await push({ uid, data: "after refresh" });
+    expect((await events.message.next()).data).toBe("after refresh");
+  });
+
+  it("Should publish to a group: everyone gets it with the sender's uid, echo:false leaves the sender out", async () => {
+    const group = `chat-${Date.now()}`;
+    const a = start({ getToken: () => token("pub-a", [group]) }, server.url);
+    const b = start({ getToken: () => token("pub-b", [group]) }, server.url);
+    await Promise.all([a.client.join(group), b.client.join(group)]);
+
+    a.client.publish(group, { text: "one" });
+    expect((await b.events.message.next()).data).toEqual({ from: "pub-a", data: { text: "one" } });
+    b.client.publish(group, { text: "two" }, { echo: false });
+    await a.events.message.count(2);
+    a.client.publish(group, { text: "three" });
+    await b.events.message.count(2);
+    await a.events.message.count(3);
+
+    const texts = (q: Queue<EdgePushEvents["message"]>) =>
+      q.items.map((m) => `${(m.data as any).from}:${(m.data as any).data.text}`);
+    expect(texts(a.events.message)).toEqual(["pub-a:one", "pub-b:two", "pub-a:three"]);
+    expect(texts(b.events.message)).toEqual(["pub-a:one", "pub-a:three"]);
+    expect(a.events.message.items.every((m) => m.group === group && m.room === `group:${group}`)).toBe(true);
+  });
+});
