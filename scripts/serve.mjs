@@ -1,0 +1,60 @@
+// `npm run serve`: the built Worker on plain `workerd serve` — self-hosting without a Cloudflare
+// account. One process, Durable Objects in SQLite files under the data folder, secrets from the
+// environment. Options: --port N (PORT, 8787), --ip ADDR (127.0.0.1), --data DIR (EDGEPUSH_DATA,
+// ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js).
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-config.mjs";
+
+const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "8787" },
+    ip: { type: "string", default: "127.0.0.1" },
+    data: { type: "string", default: process.env.EDGEPUSH_DATA ?? "edgepush-data" },
+    var: { type: "string", multiple: true, default: [] },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+
+const missing = SECRETS.filter((name) => !process.env[name]);
+if (missing.length > 0) {
+  console.error(`[edgepush] serve needs ${missing.join(" and ")} in the environment, e.g.\n` +
+    `  PUSH_SECRET=$(openssl rand -base64 32) TOKEN_SECRET=$(openssl rand -base64 32) npm run serve`);
+  process.exit(1);
+}
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+if (!values["no-build"]) {
+  try {
+    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
+  } catch {
+    console.error("[edgepush] the build (wrangler deploy --dry-run --outdir dist) failed; see above");
+    process.exit(1);
+  }
+} else if (!existsSync("dist/worker.js")) {
+  console.error("[edgepush] dist/worker.js is missing: run `npm run build` or drop --no-build");
+  process.exit(1);
+}
+
+const settings = await readWranglerSettings("wrangler.toml");
+// A wrangler.toml var may be overridden by an environment variable of the same name.
+const vars = Object.fromEntries(Object.keys(settings.vars).filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+for (const pair of values.var) {
+  const at = pair.indexOf(":");
+  if (at <= 0) throw new Error(`--var expects NAME:VALUE, got ${pair}`);
+  vars[pair.slice(0, at)] = pair.slice(at + 1);
+}
+const configPath = writeServeConfig({
+  settings, workerPath: "dist/worker.js", dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
+});
+const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${values.port}`;
+const child = await startWorkerd(configPath, `${url}/health`, { env });
+console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${child.pid}, data in ${values.data}/)`);
+
+const stop = () => child.kill("SIGTERM");
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
