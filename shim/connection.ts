@@ -1,12 +1,12 @@
 /** One backend connection: lines in, pushes out, `ok`/`fail` back in input order. */
 import type { Socket } from "node:net";
-import type { Forward } from "./forwarder";
 import { FAIL_REPLY, OK_REPLY, checkLine, describeTarget, type Outcome } from "./line-protocol";
+import { Lane, type Sender } from "./lane";
 import { LineSplitter, type LineEvent } from "./line-splitter";
 import { ReplyQueue } from "./reply-queue";
 
 export interface ConnectionOptions {
-  forward: Forward;
+  sender: Sender;
   maxLineBytes: number;
   /** Receives one line per failure, saying why. */
   log: (message: string) => void;
@@ -21,7 +21,8 @@ const DEFAULT_MAX_PENDING = 1024;
  * answer; a line cut off by the backend leaving was never answered and is not pushed.
  */
 export function serveConnection(socket: Socket, options: ConnectionOptions): void {
-  const { forward, log } = options;
+  const { log } = options;
+  const lane = new Lane(options.sender);
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   const splitter = new LineSplitter(options.maxLineBytes);
@@ -47,10 +48,11 @@ export function serveConnection(socket: Socket, options: ConnectionOptions): voi
   const take = (event: LineEvent) => {
     const lineNo = ++lines;
     const slot = queue.reserve();
-    const checked = event.kind === "line" ? checkLine(event.text) : { ok: false as const, reason: rejection(event, options.maxLineBytes) };
+    if (event.kind !== "line") return answer(slot, lineNo, { ok: false, reason: rejection(event, options.maxLineBytes) });
+    const checked = checkLine(event.text);
     if (!checked.ok) return answer(slot, lineNo, checked);
     const target = describeTarget(checked.message);
-    void forward(checked).then((outcome) =>
+    void lane.push({ body: checked.body, message: checked.message, bytes: event.bytes }).then((outcome) =>
       answer(slot, lineNo, outcome.ok ? outcome : { ok: false, reason: `${target}: ${outcome.reason}` }),
     );
   };

@@ -5,7 +5,7 @@ const CR = 0x0d;
 
 /** What one terminated line turned out to be. */
 export type LineEvent =
-  | { kind: "line"; text: string }
+  | { kind: "line"; text: string; bytes: number }
   | { kind: "oversize"; bytes: number }
   | { kind: "not_utf8"; bytes: number };
 
@@ -14,7 +14,7 @@ export type LineEvent =
  * than `maxLineBytes` is discarded as it arrives, so a peer that never sends `\n` costs at most
  * `maxLineBytes` of memory; it still yields one `oversize` event when its `\n` comes, keeping
  * one answer per input line.
- * @example new LineSplitter(1024).push(bytes) // [{ kind: "line", text: "{\"uid\":\"u1\"}" }]
+ * @example new LineSplitter(1024).push(bytes) // [{ kind: "line", text: "{\"uid\":\"u1\"}", bytes: 12 }]
  */
 export class LineSplitter {
   private parts: Uint8Array[] = [];
@@ -81,7 +81,7 @@ export class LineSplitter {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxLineBytes) return { kind: "oversize", bytes: line.length };
     try {
-      return { kind: "line", text: this.decoder.decode(line) };
+      return { kind: "line", text: this.decoder.decode(line), bytes: line.length };
     } catch {
       return { kind: "not_utf8", bytes: line.length };
     }

@@ -1,7 +1,8 @@
 /** The TCP line shim: the seed's `text://127.0.0.1:5678` port, forwarding to `POST /push`. */
 import { createServer, type Socket } from "node:net";
 import { serveConnection } from "./connection";
-import { batchForwarder, directForwarder, type Forward } from "./forwarder";
+import { coalescingSender, directSender } from "./forwarder";
+import type { Sender } from "./lane";
 import { PushClient } from "./push-client";
 
 export interface ShimOptions {
@@ -32,21 +33,21 @@ export interface Shim {
 export async function startShim(options: ShimOptions): Promise<Shim> {
   const log = options.log ?? ((message: string) => process.stderr.write(`[shim] ${message}\n`));
   const client = new PushClient(options.url, options.secret);
-  const send = options.batchMs ? batchForwarder(client, options.batchMs) : directForwarder(client);
+  const inner = options.batchMs ? coalescingSender(client, options.batchMs) : directSender(client);
   const inFlight = new Set<Promise<unknown>>();
-  const forward: Forward = (line) => {
-    const pushed = send(line);
+  const track = <T>(pushed: Promise<T>): Promise<T> => {
     inFlight.add(pushed);
     void pushed.finally(() => inFlight.delete(pushed));
     return pushed;
   };
+  const sender: Sender = { one: (line) => track(inner.one(line)), many: (lines) => track(inner.many(lines)) };
 
   const sockets = new Set<Socket>();
   // Half-open: a backend may shut down its side after its last line and still read the answers.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    serveConnection(socket, { forward, log, maxLineBytes: options.maxLineBytes });
+    serveConnection(socket, { sender, log, maxLineBytes: options.maxLineBytes });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -63,7 +64,11 @@ export async function startShim(options: ShimOptions): Promise<Shim> {
     port,
     async close(graceMs = 2000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
+      // Lines waiting in a lane go out as the call ahead of them settles: wait for those too.
+      const deadline = Date.now() + graceMs;
+      while (inFlight.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...inFlight]), delay(deadline - Date.now())]);
+      }
       // end() lets the last answers reach the backend; destroy() whoever does not hang up.
       for (const socket of sockets) socket.end();
       await Promise.race([closed, delay(500)]);

@@ -67,6 +67,21 @@ describe("the seeds' PHP backend and JavaScript client against edgepush", () => 
     expect(await messagesOf(client, 2)).toEqual(['{"uid":"php-uid","percent":"42%"}', '{"uid":"php-uid","percent":"43%"}']);
   });
 
+  it("Should keep a pipelining PHP backend's lines in order, answer each, and deliver each once", async () => {
+    const client = await onlineSeedClient("pipe-uid");
+    const php = await run("php", ["-r", `
+      $client = stream_socket_client('tcp://127.0.0.1:${shim.port}', $errno, $errmsg, 1);
+      $lines = '';
+      for ($i = 0; $i < 500; $i++) $lines .= json_encode(array('uid' => 'pipe-uid', 'n' => $i)) . "\\n";
+      fwrite($client, $lines);
+      $answers = '';
+      while (substr_count($answers, "\\n") < 500 && !feof($client)) $answers .= fread($client, 8192);
+      echo $answers;`]);
+    expect(php.stdout).toBe("ok\n".repeat(500));
+    const received = await messagesOf(client, 500);
+    expect(received.map((m) => JSON.parse(m).n)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
   it("Should answer fail\\n for a uid with no live connection", async () => {
     const php = await phpPush("nobody-online", "1%");
     expect(php).toMatchObject({ code: 1, stdout: "fail\n" });

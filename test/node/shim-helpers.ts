@@ -97,7 +97,7 @@ export interface Backend {
 /** A backend speaking the seed's text protocol over a real TCP connection. */
 export function connectBackend(port: number): Promise<Backend> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    const socket = connect({ port, host: "127.0.0.1" });
     let text = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (text += chunk));

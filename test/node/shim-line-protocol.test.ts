@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDevVars } from "../../shim/config";
 import { batchable, checkLine, judgeAnswer, judgeResult } from "../../shim/line-protocol";
+import { Lane, MAX_BATCH_MESSAGES, nextGroupSize, type Line, type Sender } from "../../shim/lane";
 import { LineSplitter } from "../../shim/line-splitter";
 import { ReplyQueue } from "../../shim/reply-queue";
 
@@ -12,26 +13,26 @@ describe("LineSplitter", () => {
     const all = bytes('{"uid":"u1","t":"☃"}\n');
     const events = [];
     for (let i = 0; i < all.length; i++) events.push(...splitter.push(all.subarray(i, i + 1)));
-    expect(events).toEqual([{ kind: "line", text: '{"uid":"u1","t":"☃"}' }]);
+    expect(events).toEqual([{ kind: "line", text: '{"uid":"u1","t":"☃"}', bytes: 22 }]);
     expect(splitter.partialBytes).toBe(0);
   });
 
   it("Should cut many lines from one chunk and keep the unfinished rest", () => {
     const splitter = new LineSplitter(100);
     expect(splitter.push(bytes("a\r\nb\n\nc"))).toEqual([
-      { kind: "line", text: "a" },
-      { kind: "line", text: "b" },
-      { kind: "line", text: "" },
+      { kind: "line", text: "a", bytes: 1 },
+      { kind: "line", text: "b", bytes: 1 },
+      { kind: "line", text: "", bytes: 0 },
     ]);
     expect(splitter.partialBytes).toBe(1);
-    expect(splitter.push(bytes("d\n"))).toEqual([{ kind: "line", text: "cd" }]);
+    expect(splitter.push(bytes("d\n"))).toEqual([{ kind: "line", text: "cd", bytes: 2 }]);
   });
 
   it("Should accept a line of exactly the limit, with or without \\r", () => {
     const splitter = new LineSplitter(4);
     expect(splitter.push(bytes("abcd\nabcd\r\nabcde\n"))).toEqual([
-      { kind: "line", text: "abcd" },
-      { kind: "line", text: "abcd" },
+      { kind: "line", text: "abcd", bytes: 4 },
+      { kind: "line", text: "abcd", bytes: 4 },
       { kind: "oversize", bytes: 5 },
     ]);
   });
@@ -43,7 +44,7 @@ describe("LineSplitter", () => {
     expect(splitter.push(bytes("x".repeat(1000)))).toEqual([]);
     expect(splitter.push(bytes("yz\nok\n"))).toEqual([
       { kind: "oversize", bytes: 1015 },
-      { kind: "line", text: "ok" },
+      { kind: "line", text: "ok", bytes: 2 },
     ]);
     expect(splitter.partialBytes).toBe(0);
   });
@@ -107,6 +108,53 @@ describe("line protocol", () => {
     });
     expect(judgeResult({ ok: false, error: { code: "invalid_name", message: "uid" } })).toEqual({ ok: false, reason: "invalid_name: uid" });
     expect(judgeAnswer(502, null)).toEqual({ ok: false, reason: "HTTP 502 unexpected answer from edgepush" });
+  });
+});
+
+const line = (body: string): Line => ({ body, message: JSON.parse(body), bytes: body.length });
+
+describe("Lane", () => {
+  it("Should keep one call in flight and send the lines that waited together, in order", async () => {
+    const calls: string[][] = [];
+    let release = () => {};
+    const sender: Sender = {
+      one: async (l) => {
+        calls.push([l.body]);
+        await new Promise<void>((r) => (release = r));
+        return { ok: true };
+      },
+      many: async (ls) => {
+        calls.push(ls.map((l) => l.body));
+        return ls.map((_, i) => (i === 1 ? { ok: false, reason: "offline" } : { ok: true }));
+      },
+    };
+    const lane = new Lane(sender);
+    const outcomes = ['{"uid":"a"}', '{"uid":"b"}', '{"uid":"c"}', '{"uid":"d"}'].map((b) => lane.push(line(b)));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual([['{"uid":"a"}']]);
+    release();
+    expect(await Promise.all(outcomes)).toEqual([{ ok: true }, { ok: true }, { ok: false, reason: "offline" }, { ok: true }]);
+    expect(calls).toEqual([['{"uid":"a"}'], ['{"uid":"b"}', '{"uid":"c"}', '{"uid":"d"}']]);
+  });
+
+  it("Should fail every line of a call that throws, and go on with the next", async () => {
+    let calls = 0;
+    const lane = new Lane({
+      one: async () => (calls++ === 0 ? Promise.reject(new Error("refused")) : { ok: true }),
+      many: async () => [],
+    });
+    expect(await lane.push(line('{"uid":"a"}'))).toEqual({ ok: false, reason: "refused" });
+    expect(await lane.push(line('{"uid":"b"}'))).toEqual({ ok: true });
+  });
+
+  it("Should group batchable lines up to the batch limits, and a line a batch would alter alone", () => {
+    const plain = line('{"uid":"a"}');
+    const escaped = line('{"uid":"a","u":"http:\\/\\/x"}');
+    expect(nextGroupSize([plain, plain, escaped, plain])).toBe(2);
+    expect(nextGroupSize([escaped, plain])).toBe(1);
+    expect(nextGroupSize(Array.from({ length: MAX_BATCH_MESSAGES + 5 }, () => plain))).toBe(MAX_BATCH_MESSAGES);
+    const big = { ...plain, bytes: 300 * 1024 };
+    expect(nextGroupSize([big, big, big])).toBe(1);
   });
 });
 
