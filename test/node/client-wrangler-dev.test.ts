@@ -47,6 +47,16 @@ function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getTok
   return { client, events };
 }
 
+async function backend(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(res.status, `${method} ${path}`).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("EdgePushClient against wrangler dev", () => {
@@ -113,5 +123,46 @@ describe("EdgePushClient against wrangler dev", () => {
     expect(texts(a.events.message)).toEqual(["pub-a:one", "pub-b:two", "pub-a:three"]);
     expect(texts(b.events.message)).toEqual(["pub-a:one", "pub-a:three"]);
     expect(a.events.message.items.every((m) => m.group === group && m.room === `group:${group}`)).toBe(true);
+  });
+
+  it("Should join a group the backend grants and leave it for good when the backend removes it (4001)", async () => {
+    const uid = `granted-${Date.now()}`;
+    const group = `team-${Date.now()}`;
+    const getToken = vi.fn(() => token(uid));
+    const { client, events } = start({ getToken }, server.url);
+    await client.connect();
+
+    const grant = await backend("POST", `/groups/${group}/members`, { uid });
+    expect(grant).toMatchObject({ ok: true, notified: 1 });
+    const [, opened] = await events.open.count(2);
+    expect(opened).toMatchObject({ group, room: `group:${group}`, uid });
+    expect(getToken.mock.calls).toEqual([[{ group: null }]]);
+    client.publish(group, "in the team now");
+    expect((await events.message.next()).data).toEqual({ from: uid, data: "in the team now" });
+
+    expect(await backend("DELETE", `/groups/${group}/members/${uid}`)).toMatchObject({ closed: 1 });
+    expect(await events.close.next()).toMatchObject({ group, code: 4001, willReconnect: false });
+    await pause(500);
+    expect(events.reconnecting.items).toEqual([]);
+    expect(client.groups()).toEqual([]);
+    expect(client.isOpen()).toBe(true);
+  });
+
+  it("Should stop reconnecting in every room when the backend kicks the uid (4000)", async () => {
+    const uid = `kicked-${Date.now()}`;
+    const group = `club-${Date.now()}`;
+    const { client, events } = start({ getToken: () => token(uid, [group]) }, server.url);
+    await Promise.all([client.connect(), client.join(group)]);
+
+    expect(await backend("POST", "/kick", { uid, reason: "bye" })).toMatchObject({ ok: true, closed: 2 });
+    const closes = await events.close.count(2);
+    expect(closes.map((c) => [c.group, c.code, c.reason, c.willReconnect]).sort()).toEqual(
+      [[group, 4000, "bye", false], [null, 4000, "bye", false]].sort(),
+    );
+    await pause(500);
+    expect(events.reconnecting.items).toEqual([]);
+    expect(client.isOpen()).toBe(false);
+    expect(client.isOpen(group)).toBe(false);
+    expect(await push({ uid, data: "anyone?", ttl: 0 })).toMatchObject({ delivered: 0 });
   });
 });
