@@ -1,5 +1,5 @@
 import { EdgePushError } from "./errors";
-import { hmacKey, signHs256 } from "./jwt";
+import { hmacKey, signHs256, type HmacKey } from "./jwt";
 import { call, type TransportOptions } from "./transport";
 import type {
   BatchItemResult,
@@ -46,7 +46,7 @@ const DEFAULT_TOKEN_TTL_S = 3600;
  */
 export class EdgePush {
   private readonly transport: TransportOptions;
-  private readonly tokenKey?: Promise<CryptoKey>;
+  private readonly tokenKey?: Promise<HmacKey>;
 
   constructor(options: EdgePushOptions) {
     if (!options?.url || !/^https?:\/\/[^/]/.test(options.url)) {

@@ -10,7 +10,10 @@ export interface TestClient {
   next(n: number): Promise<string[]>;
   /** Message `i` parsed as JSON. */
   json(i: number): Promise<any>;
-  /** The close code, waiting up to 10 s. */
+  /**
+   * The close code. Waits up to 20 s: in wrangler dev a server-side close (kick, revoke) reaches
+   * the client's close event about 10 s after the room closes the socket.
+   */
   closed(): Promise<number>;
 }
 
@@ -20,8 +23,8 @@ export function openClient(url: string): Promise<TestClient> {
   let closeCode: number | null = null;
   ws.addEventListener("message", (e) => messages.push(String(e.data)));
   ws.addEventListener("close", (e) => (closeCode = e.code));
-  const until = async (done: () => boolean, what: string) => {
-    const deadline = Date.now() + 10_000;
+  const until = async (done: () => boolean, what: string, ms = 10_000) => {
+    const deadline = Date.now() + ms;
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (have ${messages.length} messages: ${messages.join(" | ")})`);
       await new Promise((r) => setTimeout(r, 20));
@@ -32,7 +35,7 @@ export function openClient(url: string): Promise<TestClient> {
     messages,
     next: async (n) => (await until(() => messages.length >= n, `${n} messages`), messages.slice(0, n)),
     json: async (i) => JSON.parse((await client.next(i + 1))[i]),
-    closed: async () => (await until(() => closeCode !== null, "close"), closeCode!),
+    closed: async () => (await until(() => closeCode !== null, "close", 20_000), closeCode!),
   };
   return new Promise((resolve, reject) => {
     ws.addEventListener("open", () => resolve(client));
