@@ -27,10 +27,7 @@ export class RoomReporter {
     private readonly sql: SqlStorage,
     private readonly env: Env,
     private readonly config: DirectoryConfig,
-  ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS directory_uids (uid TEXT PRIMARY KEY) WITHOUT ROWID");
-    sql.exec("CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
-  }
+  ) {}
 
   /** When the room's shard last heard its connection count (0: never). */
   get reportedAt(): number {
@@ -101,6 +98,9 @@ export class RoomReporter {
 
   private load(): Reported {
     if (this.reported) return this.reported;
+    // Created on first use: a room that only ever receives pushes never touches these tables.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS directory_uids (uid TEXT PRIMARY KEY) WITHOUT ROWID");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
     const meta = new Map(
       this.sql.exec<{ key: string; value: number }>("SELECT key, value FROM directory_meta").toArray().map((r) => [r.key, r.value]),
     );

@@ -59,7 +59,7 @@ export class RoomRoster {
   /** Resolves once every change so far reached the directory (or was left to the alarm). */
   settled(): Promise<void> {
     if (!this.running) return Promise.resolve();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
     // A pending timer would keep the room from hibernating: clear it as soon as the report lands.
     return Promise.race([this.running, timeout]).finally(() => clearTimeout(timer));
