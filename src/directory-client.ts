@@ -42,6 +42,32 @@ export async function roomsOfUid(env: Env, uid: string): Promise<RoomName[]> {
   }
 }
 
+/** One page of a list the shards split between them. */
+export interface Page {
+  items: string[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  cursor: string | null;
+}
+
+/**
+ * Online uids or live groups in name order, `limit` at a time after `cursor`: every shard
+ * answers its first `limit`, and the merge keeps the first `limit` of all (shards are disjoint).
+ */
+export async function listAll(env: Env, what: "uids" | "groups", cursor: string, limit: number): Promise<Page> {
+  let parts: string[][];
+  try {
+    parts = await Promise.all(
+      shardStubs(env).map((shard) => (what === "uids" ? shard.listUids(cursor, limit) : shard.listGroups(cursor, limit))));
+  } catch (err) {
+    logEvent("list_failed", { what, error: String(err) });
+    throw new ApiError(503, "unavailable", "a directory shard did not answer; retry");
+  }
+  const all = parts.flat().sort();
+  const items = all.slice(0, limit);
+  const more = all.length > limit || parts.some((p) => p.length === limit);
+  return { items, cursor: more && items.length > 0 ? items[items.length - 1] : null };
+}
+
 /**
  * Pushes `items` to every live room: each shard fans out to its own rooms (through relays
  * when it holds more than BROADCAST_FANOUT), so this Worker makes one call per shard.

@@ -83,6 +83,25 @@ export class Directory extends DurableObject<Env> {
     return this.sql.exec<{ room: RoomName }>("SELECT room FROM members WHERE uid = ?", uid).toArray().map((r) => r.room);
   }
 
+  /** Up to `limit` uids this shard indexes, in order, after `cursor`. */
+  listUids(cursor: string, limit: number): string[] {
+    this.tables();
+    return this.sql
+      .exec<{ uid: string }>("SELECT DISTINCT uid FROM members WHERE uid > ? ORDER BY uid LIMIT ?", cursor, limit)
+      .toArray()
+      .map((r) => r.uid);
+  }
+
+  /** Up to `limit` live group names of this shard, in order, after `cursor`. */
+  listGroups(cursor: string, limit: number): string[] {
+    this.tables();
+    return this.sql
+      .exec<{ room: string }>(
+        "SELECT room FROM rooms WHERE room > ? AND room < 'group;' ORDER BY room LIMIT ?", `group:${cursor}`, limit)
+      .toArray()
+      .map((r) => r.room.slice("group:".length));
+  }
+
   /** Pushes `items` to every live room of this shard; one tally per item. */
   async broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
     this.tables();

@@ -143,3 +143,44 @@ describe("GET /stats", () => {
     expect(((await res.json()) as any).error.code).toBe("unauthorized");
   });
 });
+
+/** Every page of GET `path` (uids or groups), `limit` at a time. */
+async function allPages(path: "/uids" | "/groups", limit: number): Promise<string[]> {
+  const key = path.slice(1);
+  const names: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = await getJson(`${path}?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(page[key].length).toBeLessThanOrEqual(limit);
+    names.push(...page[key]);
+    cursor = page.cursor;
+  } while (cursor);
+  return names;
+}
+
+describe("GET /uids and GET /groups", () => {
+  it("Should list every online uid and live group once, in order, page by page", async () => {
+    const [u1, u2, u3, g1, g2] = [unique("list"), unique("list"), unique("list"), unique("lg"), unique("lg")];
+    const sockets = [await connect(u1), await connect(u2), await connect(u3, { groups: [g1, g2], group: g1 }),
+      await connect(u2, { groups: [g2], group: g2 })];
+    const uids = await allPages("/uids", 2);
+    expect(uids).toEqual([...new Set(uids)].sort());
+    expect(uids).toEqual(expect.arrayContaining([u1, u2, u3]));
+    expect(await allPages("/uids", 1000)).toEqual(uids);
+    const groups = await allPages("/groups", 1);
+    expect(groups).toEqual([...new Set(groups)].sort());
+    expect(groups).toEqual(expect.arrayContaining([g1, g2]));
+    for (const { client } of sockets) client.close();
+    await eventually(() => allPages("/uids", 1000), (list) => ![u1, u2, u3].some((u) => list.includes(u)));
+    await eventually(() => allPages("/groups", 1000), (list) => !list.includes(g1) && !list.includes(g2));
+  });
+
+  it("Should refuse a bad limit or cursor", async () => {
+    for (const [path, code] of [["/uids?limit=0", "bad_request"], ["/groups?limit=1001", "bad_request"],
+      ["/uids?limit=ten", "bad_request"], ["/groups?cursor=a%20b", "invalid_name"]] as const) {
+      const res = await api(path);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error.code).toBe(code);
+    }
+  });
+});

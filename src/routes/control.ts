@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { deploymentStats } from "../directory-client";
+import { deploymentStats, listAll } from "../directory-client";
 import { requireSecret, type Env } from "../env";
 import { ApiError } from "../errors";
 import { readJsonBody, roomStub } from "../http";
@@ -43,6 +43,14 @@ export const controlRoutes = new Hono<{ Bindings: Env }>()
     const { connections, rooms, uids, groups } = await deploymentStats(c.env);
     return c.json({ connections, rooms, uids, groups });
   })
+  .get("/uids", async (c) => {
+    const { items, cursor } = await listAll(c.env, "uids", listCursor(c.req.query("cursor")), listLimit(c.req.query("limit")));
+    return c.json({ uids: items, cursor });
+  })
+  .get("/groups", async (c) => {
+    const { items, cursor } = await listAll(c.env, "groups", listCursor(c.req.query("cursor")), listLimit(c.req.query("limit")));
+    return c.json({ groups: items, cursor });
+  })
   .post("/token", async (c) => {
     const body = await controlBody(c, tokenSchema);
     const uid = checkName(body.uid, "uid");
@@ -50,3 +58,19 @@ export const controlRoutes = new Hono<{ Bindings: Env }>()
     const signed = await signClientToken({ uid, groups, ttl: body.ttl ?? 3600 }, requireSecret(c.env, "TOKEN_SECRET"));
     return c.json(signed);
   });
+
+const MAX_LIST = 1000;
+
+function listLimit(raw: string | undefined): number {
+  if (raw === undefined) return MAX_LIST;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_LIST) {
+    throw new ApiError(400, "bad_request", `limit: expected an integer from 1 to ${MAX_LIST}`);
+  }
+  return limit;
+}
+
+// A cursor is the last name of the previous page.
+function listCursor(raw: string | undefined): string {
+  return raw === undefined ? "" : checkName(raw, "cursor");
+}
