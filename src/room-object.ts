@@ -78,7 +78,8 @@ export class RoomObject extends DurableObject<Env> {
     // In-memory state is gone after hibernation: rebuild it from the sockets' attachments.
     for (const ws of ctx.getWebSockets()) {
       const attachment = ws.deserializeAttachment() as SocketAttachment | null;
-      if (attachment) this.sockets.set(ws, attachment);
+      // A socket this room already closed may linger as CLOSING until the peer answers: not ours.
+      if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
     // From here on every socket that comes or goes is reported to the directory.
     this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at));
