@@ -15,7 +15,11 @@ function run(name, command, args) {
   children.push(child);
 }
 
+// The first reason to stop decides the exit code; the children's exits that follow do not.
+let stopping = false;
 function stop(code) {
+  if (stopping) return;
+  stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
   setTimeout(() => process.exit(code), 500).unref();
 }

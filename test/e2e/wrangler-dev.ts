@@ -39,7 +39,11 @@ export async function startWranglerDev(vars: Record<string, string> = {}): Promi
   const child = spawn("wrangler", args, {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so stop() also ends workerd even if wrangler dies first.
+    detached: true,
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -80,11 +84,25 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
 function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 5000);
     child.once("exit", () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill("SIGTERM");
+    signalGroup(child, "SIGTERM");
   });
+}
+
+// Detached groups miss a Ctrl-C meant for the test run: end them when this process exits.
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) signalGroup(child, "SIGKILL");
+});
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
