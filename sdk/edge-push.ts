@@ -33,6 +33,12 @@ export interface EdgePushOptions {
   timeoutMs?: number;
   /** A fetch to use instead of the global one, e.g. a service binding's `env.EDGEPUSH.fetch.bind(env.EDGEPUSH)`. */
   fetch?: typeof fetch;
+  /**
+   * Give each message without an `id` a generated one (default true), so a retry can never deliver
+   * it twice. Each id costs the room one de-duplication row in SQLite; with `false`, a message
+   * without an id costs none but is sent once and never retried.
+   */
+  autoId?: boolean;
 }
 
 const DEFAULT_TOKEN_TTL_S = 3600;
@@ -47,6 +53,7 @@ const DEFAULT_TOKEN_TTL_S = 3600;
 export class EdgePush {
   private readonly transport: TransportOptions;
   private readonly tokenKey?: Promise<HmacKey>;
+  private readonly autoId: boolean;
 
   constructor(options: EdgePushOptions) {
     if (!options?.url || !/^https?:\/\/[^/]/.test(options.url)) {
@@ -62,11 +69,13 @@ export class EdgePush {
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     };
     if (options.tokenSecret) this.tokenKey = hmacKey(options.tokenSecret);
+    this.autoId = options.autoId ?? true;
   }
 
   /** Sends one message, whatever its target. */
   push(message: PushMessage): Promise<PushResult> {
-    return call<PushResult>(this.transport, "POST", "/push", withId(message));
+    const [sent] = this.withIds([message]);
+    return call<PushResult>(this.pushTransport([sent]), "POST", "/push", sent);
   }
 
   /** To every connection of `uid`; queued for replay when it is offline. */
@@ -104,13 +113,25 @@ export class EdgePush {
    * `{ ok: false, error }` and the others still go out. Throws only when the call itself fails.
    */
   async batch(messages: PushMessage[]): Promise<BatchItemResult[]> {
-    const { results } = await call<{ results: BatchItemResult[] }>(this.transport, "POST", "/push", messages.map(withId));
+    const sent = this.withIds(messages);
+    const { results } = await call<{ results: BatchItemResult[] }>(this.pushTransport(sent), "POST", "/push", sent);
     return results;
   }
 
   /** True when `uid` has at least one live connection. */
   async isOnline(uid: string): Promise<boolean> {
     return (await this.online(uid)).online;
+  }
+
+  /** Ids are given once, before the first attempt, so every retry repeats the same ones. */
+  private withIds(messages: PushMessage[]): PushMessage[] {
+    if (!this.autoId) return messages;
+    return messages.map((m) => (m.id === undefined ? { ...m, id: crypto.randomUUID() } : m));
+  }
+
+  /** A repeat of a message without an id could deliver it twice: such a call is made once. */
+  private pushTransport(messages: PushMessage[]): TransportOptions {
+    return messages.every((m) => m.id !== undefined) ? this.transport : { ...this.transport, retries: 0 };
   }
 
   /** Connections of `uid` in its own room. */
@@ -170,7 +191,4 @@ function checkName(value: unknown, field: string): void {
   }
 }
 
-/** Gives a message an id once, before the first attempt, so every retry repeats the same one. */
-function withId(message: PushMessage): PushMessage {
-  return message.id === undefined ? { ...message, id: crypto.randomUUID() } : message;
-}
+

@@ -110,6 +110,15 @@ describe("EdgePush SDK errors", () => {
     expect(err).toMatchObject({ status: 502, code: "bad_response", attempts: 3 });
   });
 
+  it("Should send a message without an id once, never retried, when autoId is false", async () => {
+    proxy.faults.push("lose-answer");
+    const err = await failure(sdk({ url: proxy.url, autoId: false }).toUid("u-noid", 1));
+    expect(err).toMatchObject({ status: 502, code: "bad_response", attempts: 1 });
+    expect(proxy.bodies.map((b) => JSON.parse(b))).toEqual([{ uid: "u-noid", data: 1 }]);
+    const kept = await sdk({ url: proxy.url, autoId: false }).toUid("u-noid", 2, { id: "given" });
+    expect(kept).toMatchObject({ ok: true, id: "given" });
+  });
+
   it("Should not retry 500 misconfigured: a retry cannot set a secret", async () => {
     proxy.faults.push({ status: 500, body: JSON.stringify({ error: { code: "misconfigured", message: "PUSH_SECRET is not set" } }) });
     const err = await failure(sdk({ url: proxy.url }).stats());
