@@ -13,6 +13,8 @@ const TEMPLATE = join(dirname(fileURLToPath(import.meta.url)), "serve.capnp.temp
  * What `serve` needs from a wrangler config: DO classes (SQLite-backed per its migrations),
  * vars, compatibility settings and the static assets folder.
  * @example const settings = await readWranglerSettings("wrangler.toml")
+ * @param {string} configPath
+ * @returns {Promise<ServeSettings>}
  */
 export async function readWranglerSettings(configPath) {
   // wrangler's own reader, so every TOML/JSONC form it accepts works here too.
@@ -35,10 +37,19 @@ export async function readWranglerSettings(configPath) {
 }
 
 /**
+ * @typedef {{ binding: string, className: string, sql: boolean }} DurableObjectSetting
+ * @typedef {{ name: string, compatibilityDate: string, compatibilityFlags: string[],
+ *   durableObjects: DurableObjectSetting[], vars: Record<string, unknown>, assetsDir?: string }} ServeSettings
+ */
+
+/**
  * Writes `<dataDir>/workerd.capnp` (and the assets entry module when there are assets) and
  * returns its path. `secrets` are names read from the environment by workerd at start-up, so
  * their values never touch the disk.
  * @example writeServeConfig({ settings, workerPath: "dist/worker.js", dataDir: "edgepush-data", port: 8787 })
+ * @param {{ settings: ServeSettings, workerPath: string, dataDir: string, port: number | string, ip?: string,
+ *   vars?: Record<string, string>, secrets?: string[] }} options
+ * @returns {string}
  */
 export function writeServeConfig({ settings, workerPath, dataDir, port, ip = "127.0.0.1", vars = {}, secrets = [] }) {
   const dir = resolve(dataDir);
@@ -86,6 +97,10 @@ export function writeServeConfig({ settings, workerPath, dataDir, port, ip = "12
 /**
  * Starts `workerd serve` on a config; resolves once it answers HTTP on `url`.
  * @example const child = await startWorkerd("edgepush-data/workerd.capnp", "http://127.0.0.1:8787/health")
+ * @param {string} configPath
+ * @param {string} healthUrl
+ * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream }} [options]
+ * @returns {Promise<import("node:child_process").ChildProcess>}
  */
 export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit" } = {}) {
   const child = spawn(workerdBinary(), ["serve", configPath], { env, stdio: ["ignore", stdio, stdio] });

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: starts edgepush (plain workerd by default, `--target wrangler` for `wrangler
+ * dev`) and the thin baseline, runs bounded scenarios against 127.0.0.1 and prints one JSON line
+ * per scenario on stdout (progress goes to stderr). `--quick` is the CI smoke size.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Pusher, SocketPool, now, sleep } from "./load";
+import { broadcast, batch, fanout, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
+import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
+import { perSecond, round } from "./stats";
+
+const FULL: Sizes = {
+  clients: 1000, pushes: 10_000, concurrency: 32, rate: 500, rateSeconds: 6, batches: 200, batchSize: 100,
+  groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000,
+};
+const QUICK: Sizes = {
+  clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
+  groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
+};
+const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+type Results = Map<Scenario, Figures>;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    target: { type: "string", default: "serve" },
+    "no-baseline": { type: "boolean", default: false },
+    clients: { type: "string" },
+    pushes: { type: "string" },
+    concurrency: { type: "string" },
+    sockets: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+if (values.target !== "serve" && values.target !== "wrangler") throw new Error("--target is serve or wrangler");
+const size: Sizes = { ...(values.quick ? QUICK : FULL) };
+if (values.clients) size.clients = Number(values.clients);
+if (values.pushes) size.pushes = Number(values.pushes);
+if (values.concurrency) size.concurrency = Number(values.concurrency);
+if (values.sockets) size.groupSockets = Number(values.sockets);
+
+const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+const work = mkdtempSync(join(tmpdir(), "edgepush-bench-"));
+
+/** Runs every scenario against one server, in an order that keeps their sockets apart. */
+async function measure(server: Server): Promise<Results> {
+  const out: Results = new Map();
+  const warm = new Pusher(server, 1);
+  await warm.post({ uid: "bench-warm", data: { s: "warm", i: 0, t: 0 } });
+  warm.close();
+  await sleep(500);
+  const rssStart = server.rss();
+  let started = now();
+  const pool = await SocketPool.connect(server, Array.from({ length: size.clients }, (_, i) => ({ uid: uidOf(i) })));
+  const uidConnectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const rssUids = server.rss();
+  log(`${server.kind}: ${size.clients} uid clients connected`);
+  for (const [name, run] of [["unicast", unicast], ["unicast-rate", unicastRate], ["batch", batch]] as const) {
+    out.set(name, await run(server, pool, size));
+    log(`${server.kind}: ${name} done`);
+  }
+  out.set("broadcast", await broadcast(server, pool, size.broadcastRounds));
+  await pool.close();
+  await sleep(values.quick ? 300 : 2000);
+
+  const rssBeforeGroup = server.rss();
+  started = now();
+  const group = "bench-fanout";
+  const specs = Array.from({ length: size.groupSockets }, (_, i) => ({ uid: `bench-g${i}`, group }));
+  const members = await SocketPool.connect(server, specs);
+  const groupConnectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const rssGroup = server.rss();
+  log(`${server.kind}: ${size.groupSockets} group sockets connected`);
+  out.set("fanout", await fanout(server, members, group, size.fanoutRounds));
+  await members.close();
+  await sleep(values.quick ? 300 : 2000);
+  out.set("replay", await replay(server, size.replay));
+  out.set("idle-memory", {
+    rssStartMB: mb(rssStart),
+    uidRooms: { connections: size.clients, kbPerConnection: kb((rssUids - rssStart) / size.clients), connectsPerSec: perSecond(size.clients, uidConnectMs) },
+    oneRoom: { connections: size.groupSockets, kbPerConnection: kb((rssGroup - rssBeforeGroup) / size.groupSockets), connectsPerSec: perSecond(size.groupSockets, groupConnectMs) },
+    strays: pool.strays + members.strays,
+    lost: 0,
+  });
+  return out;
+}
+
+const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
+const kb = (bytes: number) => round(bytes / 1024, 1);
+
+// The headline of each scenario: which figure the ratio compares, and the goal it has.
+const HEADLINE: Record<Scenario, { metric: (f: Figures) => number | undefined; goal?: [string, (f: Figures, ratio: number | null) => boolean] }> = {
+  unicast: { metric: (f) => f.pushesPerSec as number, goal: ["pushesPerSec >= 0.8x baseline", (_f, r) => r !== null && r >= 0.8] },
+  "unicast-rate": { metric: (f) => (f.latencyMs as { p50: number }).p50 },
+  batch: { metric: (f) => f.deliveriesPerSec as number, goal: ["deliveriesPerSec >= 10000", (f) => (f.deliveriesPerSec as number) >= 10_000] },
+  broadcast: { metric: (f) => f.lastMs as number },
+  fanout: { metric: (f) => f.lastMs as number, goal: ["lastMs <= 100 at 5000 sockets", (f) => (f.sockets as number) >= 5000 && (f.lastMs as number) <= 100] },
+  "idle-memory": { metric: (f) => (f.uidRooms as { kbPerConnection: number }).kbPerConnection },
+  replay: { metric: (f) => f.replayedPerSec as number },
+};
+
+function line(name: Scenario, mode: string, mine: Figures, base: Figures | undefined): string {
+  const out: Record<string, unknown> = { scenario: name, server: mode, ...mine };
+  if (mine.skipped) return JSON.stringify(out);
+  const head = HEADLINE[name];
+  const a = head.metric(mine);
+  const b = base && !base.skipped ? head.metric(base) : undefined;
+  const ratio = a !== undefined && b ? round(a / b, 2) : null;
+  if (base) out.baseline = base.skipped ? { skipped: base.skipped } : base;
+  out.ratio = ratio;
+  if (head.goal) out.goal = { text: head.goal[0], met: mine.lost === 0 && head.goal[1](mine, ratio) };
+  return JSON.stringify(out);
+}
+
+async function main(): Promise<void> {
+  let baseline: Results | undefined;
+  if (!values["no-baseline"]) {
+    log("building and starting the thin baseline on workerd");
+    const server = await startServe("baseline", await buildBaseline(work), work);
+    try {
+      baseline = await measure(server);
+    } finally {
+      await server.stop();
+    }
+  }
+  log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
+  const server = values.target === "serve" ? await startServe("edgepush", buildEdgepush(join(work, "dist")), work) : await startWrangler(work);
+  let mine: Results;
+  try {
+    mine = await measure(server);
+  } finally {
+    await server.stop();
+  }
+  for (const name of SCENARIOS) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
+}
+
+main()
+  .then(() => {
+    if (!values.keep) rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  })
+  .catch((err) => {
+    log(`failed: ${err instanceof Error ? err.stack : String(err)} (server logs in ${work})`);
+    process.exit(1);
+  });
