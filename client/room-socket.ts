@@ -83,6 +83,7 @@ export class RoomSocket {
   }
 
   private async connect(): Promise<void> {
+    if (this.state === "closed") return;
     const generation = ++this.generation;
     this.state = "connecting";
     let token: string;
@@ -200,11 +201,14 @@ export class RoomSocket {
   }
 
   private retry(): void {
+    // A `close` listener may have closed the client already.
+    if (this.state === "closed") return;
     this.state = "waiting";
     this.attempt++;
     const delay = backoffDelay(this.attempt, this.host.backoff, Math.random);
-    this.host.emit("reconnecting", { group: this.group, attempt: this.attempt, delay });
+    // Armed before the event, so a `reconnecting` listener that closes the client cancels it.
     this.timers.retry = setTimeout(() => void this.connect(), delay);
+    this.host.emit("reconnecting", { group: this.group, attempt: this.attempt, delay });
   }
 
   private end(): void {

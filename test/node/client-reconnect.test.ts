@@ -199,6 +199,32 @@ describe("EdgePushClient close codes", () => {
   });
 });
 
+describe("EdgePushClient close()", () => {
+  it("Should stay closed when a reconnecting listener closes the client", async () => {
+    server.refuse = true;
+    const { client, events } = start({ backoff: { minDelay: 10, maxDelay: 10 } });
+    client.on("reconnecting", () => client.close());
+    await expect(client.connect()).rejects.toThrow(/closed before it opened/);
+    await events.reconnecting.next();
+    vi.advanceTimersByTime(60_000);
+    await settle();
+    expect(server.attempts.items).toHaveLength(1);
+    expect(events.reconnecting.items).toHaveLength(1);
+  });
+
+  it("Should stay closed when a close listener closes the client", async () => {
+    const { client, events } = start({ backoff: { minDelay: 10, maxDelay: 10 } });
+    client.on("close", () => client.close());
+    void client.connect();
+    (await server.connections.next()).socket.close(1012, "restart");
+    expect(await events.close.next()).toMatchObject({ code: 1012, willReconnect: true });
+    vi.advanceTimersByTime(60_000);
+    await settle();
+    expect(server.attempts.items).toHaveLength(1);
+    expect(events.reconnecting.items).toHaveLength(0);
+  });
+});
+
 describe("EdgePushClient frames", () => {
   it("Should ping on an interval and reconnect when nothing answers", async () => {
     const { client, events } = start({ pingInterval: 1000, pongTimeout: 500, backoff: { minDelay: 10, maxDelay: 10 } });
