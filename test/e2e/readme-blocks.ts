@@ -1,0 +1,65 @@
+/** The README's fenced code blocks, with what the doc test needs to know about each. Pure: text in, data out. */
+
+export interface CodeBlock {
+  /** 1-based position among the README's blocks. */
+  index: number;
+  /** Line of the opening fence. */
+  line: number;
+  /** The fence's language tag, lower case; "" when it has none. */
+  lang: string;
+  code: string;
+  /** `<!-- not-run: why -->` right before the fence. */
+  notRun?: string;
+  /** Output the block promises: `# → …` / `// → …` lines in it and `<!-- expect: … -->` before it. */
+  expects: string[];
+}
+
+const FENCE = /^```([\w-]*)\s*$/;
+const DIRECTIVE = /^<!--\s*(not-run|expect):\s*(.*?)\s*-->$/;
+const ARROW = /(?:^|\s)(?:#|\/\/) → (.+)$/;
+
+/** Every fenced block of `markdown`, in order. */
+export function codeBlocks(markdown: string): CodeBlock[] {
+  const lines = markdown.split("\n");
+  const blocks: CodeBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = FENCE.exec(lines[i]);
+    if (!open) continue;
+    const end = lines.findIndex((l, j) => j > i && l.startsWith("```"));
+    if (end < 0) throw new Error(`README line ${i + 1}: a code fence is never closed`);
+    const code = lines.slice(i + 1, end).join("\n");
+    const block: CodeBlock = { index: blocks.length + 1, line: i + 1, lang: open[1].toLowerCase(), code, expects: [] };
+    // Directives are the HTML comments on the lines just above the fence.
+    for (let j = i - 1; j >= 0; j--) {
+      const directive = DIRECTIVE.exec(lines[j].trim());
+      if (!directive) break;
+      if (directive[1] === "not-run") block.notRun = directive[2];
+      else block.expects.unshift(directive[2]);
+    }
+    for (const line of code.split("\n")) {
+      const arrow = ARROW.exec(line);
+      if (arrow) block.expects.push(arrow[1].trim());
+    }
+    blocks.push(block);
+    i = end;
+  }
+  return blocks;
+}
+
+/** A promised output as a pattern: `…` stands for any text, everything else is literal. */
+export function expectation(text: string): RegExp {
+  const parts = text.split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(parts.join(".*?"));
+}
+
+/**
+ * The block as it runs in the test's session: the README's local ports and example hosts point at
+ * the session's `npm start` instead.
+ */
+export function localize(code: string, port: number, shimPort: number): string {
+  return code
+    .replace(/(127\.0\.0\.1|localhost):8787/g, `127.0.0.1:${port}`)
+    .replace(/(127\.0\.0\.1|localhost):5678/g, `127.0.0.1:${shimPort}`)
+    .replace(/https:\/\/(edgepush\.example\.workers\.dev|push\.example\.com)/g, `http://127.0.0.1:${port}`)
+    .replace(/wss:\/\/(edgepush\.example\.workers\.dev|push\.example\.com)/g, `ws://127.0.0.1:${port}`);
+}
