@@ -15,6 +15,7 @@ commands:
   online UID                                             is UID connected? {"uid","online","connections"}
   group  GROUP                                           {"group","connections","uids"}
   stats                                                  {"connections","rooms","uids","groups"}
+  uids | groups [--limit N] [--cursor C]                 online uids / live groups, a page at a time
   grant  GROUP UID | revoke GROUP UID                    let UID join GROUP / remove it from GROUP
   kick   --uid U | --client-id C [--reason R]            close that uid's sockets / that connection
 
@@ -38,6 +39,8 @@ const COMMANDS = {
   online: { options: {}, args: ["UID"], run: (c, _f, [uid]) => get(c, `/online/${encodeURIComponent(uid)}`) },
   group: { options: {}, args: ["GROUP"], run: (c, _f, [group]) => get(c, `/groups/${encodeURIComponent(group)}`) },
   stats: { options: {}, args: [], run: (c) => get(c, "/stats") },
+  uids: { options: { limit: str, cursor: str }, args: [], run: (c, f) => get(c, `/uids${page(f)}`) },
+  groups: { options: { limit: str, cursor: str }, args: [], run: (c, f) => get(c, `/groups${page(f)}`) },
   grant: { options: {}, args: ["GROUP", "UID"], run: (c, _f, [g, uid]) => send(c, "POST", `/groups/${encodeURIComponent(g)}/members`, { uid }) },
   revoke: {
     options: {},
@@ -115,6 +118,13 @@ function kick(config, flags) {
   if ((flags.uid === undefined) === (flags["client-id"] === undefined)) throw new UsageError("kick: give --uid or --client-id");
   const target = flags.uid !== undefined ? { uid: flags.uid } : { clientId: flags["client-id"] };
   return send(config, "POST", "/kick", flags.reason === undefined ? target : { ...target, reason: flags.reason });
+}
+
+function page(flags) {
+  const query = new URLSearchParams();
+  if (flags.limit !== undefined) query.set("limit", String(integer(flags.limit, "--limit", 1)));
+  if (flags.cursor !== undefined) query.set("cursor", flags.cursor);
+  return query.size > 0 ? `?${query}` : "";
 }
 
 function list(text) {

@@ -8,13 +8,16 @@ import type {
   GroupPresence,
   GrantResult,
   GroupSendOptions,
+  GroupPage,
   KickResult,
+  ListOptions,
   Presence,
   PushMessage,
   PushResult,
   RevokeResult,
   SendOptions,
   Stats,
+  UidPage,
 } from "./types";
 
 /** How to reach and authenticate to an edgepush deployment. */
@@ -149,6 +152,16 @@ export class EdgePush {
     return call<Stats>(this.transport, "GET", "/stats");
   }
 
+  /** Online uids in name order, a page at a time: pass the answer's `cursor` for the next one. */
+  listUids(options: ListOptions = {}): Promise<UidPage> {
+    return call<UidPage>(this.transport, "GET", `/uids${pageQuery(options)}`);
+  }
+
+  /** Groups with live sockets in name order, paged like `listUids`. */
+  listGroups(options: ListOptions = {}): Promise<GroupPage> {
+    return call<GroupPage>(this.transport, "GET", `/groups${pageQuery(options)}`);
+  }
+
   /** Lets `uid` join `group`: its live clients receive a `join` frame with a token that allows it. */
   grant(group: string, uid: string): Promise<GrantResult> {
     return call<GrantResult>(this.transport, "POST", `/groups/${encodeURIComponent(group)}/members`, { uid });
@@ -180,6 +193,14 @@ export class EdgePush {
     if (claims.groups && claims.groups.length > 0) payload.groups = claims.groups;
     return { token: await signHs256(payload, await this.tokenKey), expiresAt: now + ttl };
   }
+}
+
+function pageQuery({ limit, cursor }: ListOptions): string {
+  const query = new URLSearchParams();
+  if (limit !== undefined) query.set("limit", String(limit));
+  if (cursor) query.set("cursor", cursor);
+  const text = query.toString();
+  return text ? `?${text}` : "";
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;

@@ -64,6 +64,26 @@ export interface GroupPresence {
   uids: string[];
 }
 
+/** A page of `GET /uids` or `GET /groups`, in name order. */
+export interface ListOptions {
+  /** At most this many names (1-1000; default 1000). */
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+}
+
+/** `GET /uids`: online uids; `cursor` is null on the last page. */
+export interface UidPage {
+  uids: string[];
+  cursor: string | null;
+}
+
+/** `GET /groups`: groups with live sockets; `cursor` is null on the last page. */
+export interface GroupPage {
+  groups: string[];
+  cursor: string | null;
+}
+
 /** `GET /stats`: totals across the deployment. */
 export interface Stats {
   connections: number;

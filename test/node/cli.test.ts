@@ -121,6 +121,16 @@ describe("edgepush CLI", () => {
     c.ws.close();
   });
 
+  it("Should list online uids and live groups with uids and groups", async () => {
+    const c = await client("cli-listed", "cli-listed-room");
+    const first = await edgepush(["uids", "--limit", "1"], backend());
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ uids: [expect.any(String)], cursor: expect.any(String) });
+    const groups = await edgepush(["groups"], backend());
+    expect(JSON.parse(groups.stdout).groups).toContain("cli-listed-room");
+    c.ws.close();
+  });
+
   it("Should kick a uid and close its socket with 4000", async () => {
     const c = await client("cli-kicked");
     const run = await edgepush(["kick", "--uid", "cli-kicked", "--reason", "bye"], backend());

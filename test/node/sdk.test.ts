@@ -134,6 +134,28 @@ describe("EdgePush SDK against wrangler dev", () => {
     expect(await push.group(group)).toEqual({ group, connections: 1, uids: [uid] });
   });
 
+  it("Should list online uids and live groups a page at a time", async () => {
+    const uids = [unique("sdk-list-a"), unique("sdk-list-b")];
+    const group = unique("sdk-list-group");
+    await connect(uids[0]);
+    await connect(uids[1], group);
+    const everyUid = async () => {
+      const seen: string[] = [];
+      let page = await push.listUids({ limit: 1 });
+      for (;;) {
+        expect(page.uids.length).toBeLessThanOrEqual(1);
+        seen.push(...page.uids);
+        if (page.cursor === null) return seen;
+        page = await push.listUids({ limit: 1, cursor: page.cursor });
+      }
+    };
+    const listed = await eventually(everyUid, (all) => uids.every((u) => all.includes(u)));
+    expect(listed).toEqual(expect.arrayContaining(uids));
+    expect(listed).toEqual([...listed].sort());
+    const groups = await eventually(() => push.listGroups(), (p) => p.groups.includes(group));
+    expect(groups).toEqual({ groups: expect.arrayContaining([group]), cursor: null });
+  });
+
   it("Should count connections, rooms, uids and groups with stats", async () => {
     const before = await push.stats();
     expect(before).toEqual({
