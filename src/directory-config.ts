@@ -12,7 +12,7 @@ export interface DirectoryVars {
 export interface DirectoryConfig {
   /** Directory shards; a room registers with exactly one, by hash of its name. */
   shards: number;
-  /** A room with sockets re-reports at least this often; a shard asks rooms silent for 3 leases. */
+  /** A room with sockets wakes at least this often; one that crashed withdraws from the directory then. */
   leaseMs: number;
   /** Rooms one invocation calls directly in a broadcast; more go through relays. */
   fanout: number;

@@ -10,8 +10,6 @@ interface Reported {
   shards: number;
   connections: number;
   uids: Set<string>;
-  /** When the room's shard last acknowledged its connection count (ms). */
-  at: number;
 }
 
 /**
@@ -29,14 +27,9 @@ export class RoomReporter {
     private readonly config: DirectoryConfig,
   ) {}
 
-  /** When the room's shard last heard its connection count (0: never). */
-  get reportedAt(): number {
-    return this.load().at;
-  }
-
   /**
    * Reports `sockets` of `room`; `force` re-sends the connection count even when unchanged
-   * (the lease refresh). Returns false when a shard did not answer; what it missed goes next time.
+   * (a shard checking on a quiet room). Returns false when a shard did not answer; what it missed goes next time.
    */
   async report(room: RoomName, sockets: Iterable<SocketAttachment>, force: boolean): Promise<boolean> {
     const state = this.load();
@@ -88,11 +81,9 @@ export class RoomReporter {
       state.uids.add(uid);
       this.sql.exec("INSERT OR IGNORE INTO directory_uids (uid) VALUES (?)", uid);
     }
-    if (report.connections !== undefined) {
+    if (report.connections !== undefined && report.connections !== state.connections) {
       state.connections = report.connections;
-      state.at = Date.now();
       this.save("connections", state.connections);
-      this.save("at", state.at);
     }
   }
 
@@ -109,7 +100,6 @@ export class RoomReporter {
       shards: meta.get("shards") ?? this.config.shards,
       connections: meta.get("connections") ?? 0,
       uids: new Set(uids),
-      at: meta.get("at") ?? 0,
     };
     if (!meta.has("shards")) this.save("shards", this.reported.shards);
     return this.reported;

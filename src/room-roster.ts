@@ -98,19 +98,24 @@ export class RoomRoster {
     return sent;
   }
 
-  /** The room's alarm: close silent sockets, refresh the lease when due, re-arm. */
+  /**
+   * The room's alarm: close silent sockets, report what changed, re-arm. A room with sockets
+   * always has an alarm within the lease: if it crashed (its sockets gone without a close
+   * handler), that alarm wakes a fresh instance with no sockets, which withdraws the room.
+   * A healthy quiet room reports nothing: the wake-up costs one request and no rows.
+   */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
-    await this.sync(now - this.reporter.reportedAt >= this.config.leaseMs * 0.9);
+    await this.sync(false);
     if (this.sockets.size === 0) return;
-    this.scheduleAlarm(Math.max(this.reporter.reportedAt + this.config.leaseMs, now + 1000));
+    this.scheduleAlarm(now + this.config.leaseMs);
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
   }
 
   private changed(): void {
     const now = Date.now();
     if (this.sockets.size > 0) {
-      this.scheduleAlarm(Math.max(this.reporter.reportedAt, now) + this.config.leaseMs);
+      this.scheduleAlarm(now + this.config.leaseMs);
       if (this.config.heartbeatMs > 0) this.scheduleAlarm(now + this.config.heartbeatMs);
     }
     this.ctx.waitUntil(this.sync(false));
