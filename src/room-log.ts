@@ -16,10 +16,13 @@ interface Bounds {
 
 /**
  * Rows written per message: one `log` row when ttl > 0, one `seen` row when the backend gave an
- * id; plus one `meta` write per push call for the sequence.
+ * id; plus one `meta` write per push call whose last message was not logged (for the sequence).
  */
 export class RoomLog {
   private seq: number;
+  /** The highest seq storage gives back after a restart: the `meta` row or the newest log row. */
+  private storedSeq: number;
+  private metaSeq: number;
   private rows = -1;
   private bytes = -1;
 
@@ -34,7 +37,9 @@ export class RoomLog {
     sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
     sql.exec("CREATE INDEX IF NOT EXISTS seen_expires ON seen (expires)");
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-    this.seq = Number(this.meta("seq") ?? 0);
+    this.metaSeq = Number(this.meta("seq") ?? 0);
+    const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM log").one().seq ?? 0;
+    this.seq = this.storedSeq = Math.max(this.metaSeq, newest);
   }
 
   get lastSeq(): number {
@@ -46,8 +51,18 @@ export class RoomLog {
     return ++this.seq;
   }
 
+  /**
+   * Makes the seq survive a restart. A logged message already stores its seq in its row (trim
+   * never deletes the newest row), so the `meta` row is written only when the last seq handed
+   * out is not in the log: one page less per commit on the common path.
+   */
   saveSeq(): void {
+    if (this.seq > this.storedSeq) this.writeSeq();
+  }
+
+  private writeSeq(): void {
     this.setMeta("seq", String(this.seq));
+    this.metaSeq = this.storedSeq = this.seq;
   }
 
   meta(key: string): string | null {
@@ -74,6 +89,7 @@ export class RoomLog {
       "INSERT INTO log (seq, id, data, raw, ts, expires, pending, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       seq, msg.id, msg.dataJson, raw, msg.ts, expires, pending ? 1 : 0, bytes,
     );
+    if (seq > this.storedSeq) this.storedSeq = seq;
     this.count();
     this.rows += 1;
     this.bytes += bytes;
@@ -98,6 +114,8 @@ export class RoomLog {
 
   /** Deletes expired rows; returns the next expiry time, or null when nothing is left to expire. */
   purge(now: number): number | null {
+    // Expiry may delete the newest row, which holds the seq: keep the seq in `meta` first.
+    if (this.metaSeq < this.seq) this.writeSeq();
     this.sql.exec("DELETE FROM log WHERE expires <= ?", now);
     this.sql.exec("DELETE FROM seen WHERE expires <= ?", now);
     this.rows = -1;
