@@ -1,18 +1,8 @@
+import type { ErrorCode } from "../src/errors";
+
 /** Error codes of the contract (README: "Errors"), plus three the SDK raises itself. */
 export type EdgePushErrorCode =
-  | "bad_json"
-  | "bad_request"
-  | "invalid_name"
-  | "too_large"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "unsupported_media_type"
-  | "misconfigured"
-  | "room_full"
-  | "too_many_connections"
-  | "unavailable"
-  | "internal"
+  | ErrorCode
   /** The server could not be reached (refused, reset, DNS …); status 0. */
   | "network_error"
   /** No answer within `timeoutMs`; status 0. */
