@@ -26,6 +26,8 @@ interface Round {
   answerMs: number;
   /** POST /push until the last of ROOMS sockets received the message. */
   lastDeliveryMs: number;
+  /** POST /push until the first socket received it. */
+  firstDeliveryMs: number;
   /** Median socket's delivery time. */
   medianDeliveryMs: number;
   delivered: number;
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
       const times = received[round].filter((t) => t !== undefined).sort((a, b) => a - b);
       rounds.push({
         answerMs: ms(answerMs),
+        firstDeliveryMs: ms(times[0]),
         lastDeliveryMs: ms(times[times.length - 1]),
         medianDeliveryMs: ms(times[Math.floor(times.length / 2)]),
         delivered: answer.delivered,
