@@ -7,6 +7,8 @@ import {
   envelope, errorFrame, parseClientFrame, type Format, type OutboundMessage,
 } from "./protocol";
 import { utf8Length } from "./push-schema";
+import { fanOut } from "./fan-out";
+import { RateLimiter } from "./rate-limit";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room-log";
 import { RoomRoster, SocketMap, type SocketTarget } from "./room-roster";
 
@@ -49,11 +51,6 @@ export interface RoomPushResult {
   duplicate: boolean;
 }
 
-interface RateWindow {
-  start: number;
-  count: number;
-}
-const RATE_WINDOW_MS = 10_000;
 
 /**
  * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
@@ -61,7 +58,7 @@ const RATE_WINDOW_MS = 10_000;
  */
 export class RoomObject extends DurableObject<Env> {
   private readonly sockets = new SocketMap();
-  private readonly rates = new WeakMap<WebSocket, RateWindow>();
+  private readonly rates: RateLimiter<WebSocket>;
   private readonly limits: Limits;
   private readonly log: RoomLog;
   private name: RoomName | null;
@@ -71,6 +68,7 @@ export class RoomObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.limits = safeLimits(env);
+    this.rates = new RateLimiter(this.limits.publishRatePer10s);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
@@ -238,30 +236,21 @@ export class RoomObject extends DurableObject<Env> {
     return { delivered, queued: ttl > 0, duplicate: false };
   }
 
-  /** Sends to each socket; one that throws is closed with 1011 and the fan-out goes on. */
+  /** Fans out; a socket whose send throws is closed with 1011 and the others still get it. */
   private fanOut(
     targets: Iterable<WebSocket>, seq: number, message: OutboundMessage, exclude?: Set<string>, skip?: WebSocket,
   ): number {
-    let envelopeText: string | undefined;
-    let delivered = 0;
-    for (const ws of targets) {
-      const attachment = this.sockets.get(ws);
-      if (!attachment || ws === skip || exclude?.has(attachment.clientId)) continue;
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      try {
-        ws.send(attachment.format === "raw" || attachment.legacy ? message.raw : (envelopeText ??= envelope(seq, message)));
-        delivered++;
-      } catch (err) {
-        this.report("fanOut", err);
-        this.sockets.delete(ws);
-        try {
-          ws.close(CLOSE_INTERNAL, "send failed");
-        } catch {
-          // already gone
-        }
-      }
+    return fanOut(this.sockets, targets, seq, message, { exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err) });
+  }
+
+  private dropBroken(ws: WebSocket, err: unknown): void {
+    this.report("fanOut", err);
+    this.sockets.delete(ws);
+    try {
+      ws.close(CLOSE_INTERNAL, "send failed");
+    } catch {
+      // already gone
     }
-    return delivered;
   }
 
   private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
@@ -295,19 +284,15 @@ export class RoomObject extends DurableObject<Env> {
     this.scheduleAlarm(expires);
   }
 
-  /** Per-connection publish rate; twice over the limit in one window closes with 1008. */
+  /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */
   private withinRate(ws: WebSocket): boolean {
-    const now = Date.now();
-    let window = this.rates.get(ws);
-    if (!window || now - window.start >= RATE_WINDOW_MS) this.rates.set(ws, (window = { start: now, count: 0 }));
-    window.count++;
-    const limit = this.limits.publishRatePer10s;
-    if (window.count <= limit) return true;
-    if (window.count > 2 * limit) {
+    const verdict = this.rates.hit(ws, Date.now());
+    if (verdict === "ok") return true;
+    if (verdict === "close") {
       this.sockets.delete(ws);
       ws.close(CLOSE_POLICY, "publish rate limit exceeded");
     } else {
-      ws.send(errorFrame("rate_limited", `at most ${limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
+      ws.send(errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
     }
     return false;
   }
