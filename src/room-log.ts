@@ -33,9 +33,11 @@ export class RoomLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS log (
       seq INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL, raw TEXT, ts INTEGER NOT NULL,
       expires INTEGER NOT NULL, pending INTEGER NOT NULL, bytes INTEGER NOT NULL)`);
-    sql.exec("CREATE INDEX IF NOT EXISTS log_expires ON log (expires)");
     sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
-    sql.exec("CREATE INDEX IF NOT EXISTS seen_expires ON seen (expires)");
+    // No index on `expires`: it would cost a page write in every push's commit, while purges are
+    // rare sweeps (see RoomObject.alarm) that scan a bounded log. Rooms made before drop theirs.
+    sql.exec("DROP INDEX IF EXISTS log_expires");
+    sql.exec("DROP INDEX IF EXISTS seen_expires");
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
     this.metaSeq = Number(this.meta("seq") ?? 0);
     const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM log").one().seq ?? 0;

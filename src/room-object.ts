@@ -51,6 +51,9 @@ export interface RoomPushResult {
   duplicate: boolean;
 }
 
+/** Shortest time between two purges of expired log rows. */
+const PURGE_SWEEP_MS = 60_000;
+
 
 /**
  * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
@@ -160,7 +163,8 @@ export class RoomObject extends DurableObject<Env> {
     try {
       this.alarmAt = null;
       const next = this.log.purge(Date.now());
-      if (next !== null) this.scheduleAlarm(next);
+      // Reads already skip expired rows: purge in sweeps, not once per expiring message.
+      if (next !== null) this.scheduleAlarm(Math.max(next, Date.now() + PURGE_SWEEP_MS));
       // Heartbeat and directory lease share this one alarm: each asks for its next time.
       await this.roster.alarm(Date.now());
     } catch (err) {

@@ -3,7 +3,7 @@
  * body bound when a body is read in one call, and a room's seq across restarts now that the
  * seq is stored in the newest log row instead of a `meta` write per push.
  */
-import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PUSH_SECRET, api, connect, push, sleep } from "./helpers";
@@ -83,5 +83,33 @@ describe("A room's seq across restarts", () => {
     await evictDurableObject(stubOf("uid:seq-batch"));
     await push({ uid: "seq-batch", data: 5 });
     expect(await initSeq("seq-batch")).toBe(6);
+  });
+});
+
+describe("Expiry without expires indexes", () => {
+  const rows = (room: string) =>
+    runInDurableObject(stubOf(room), (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM log").one().n);
+
+  it("Should purge what expired and leave the next sweep a minute away while rows remain", async () => {
+    await push([{ uid: "sweep", data: "short", ttl: 1 }, { uid: "sweep", data: "soon", ttl: 5 }]);
+    await sleep(1500);
+    await runDurableObjectAlarm(stubOf("uid:sweep"));
+    expect(await rows("uid:sweep")).toBe(1);
+    const next = await runInDurableObject(stubOf("uid:sweep"), (_i, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    expect(next!).toBeGreaterThan(Date.now() + 50_000);
+  });
+
+  it("Should drop the expires indexes of a room made by an older version", async () => {
+    await push({ uid: "old-schema", data: 1, id: "m1" });
+    await runInDurableObject(stubOf("uid:old-schema"), (_i, state) => {
+      state.storage.sql.exec("CREATE INDEX log_expires ON log (expires)");
+      state.storage.sql.exec("CREATE INDEX seen_expires ON seen (expires)");
+    });
+    await evictDurableObject(stubOf("uid:old-schema"));
+    expect(await push({ uid: "old-schema", data: 1, id: "m1" })).toMatchObject({ duplicate: true });
+    const indexes = await runInDurableObject(stubOf("uid:old-schema"), (_i, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_expires'").toArray());
+    expect(indexes).toEqual([]);
   });
 });
