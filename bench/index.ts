@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Pusher, SocketPool, now, sleep } from "./load";
+import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
 import { broadcast, batch, fanout, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
 import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
 import { perSecond, round } from "./stats";
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     pushes: { type: "string" },
     concurrency: { type: "string" },
     sockets: { type: "string" },
+    only: { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -46,49 +47,63 @@ if (values.sockets) size.groupSockets = Number(values.sockets);
 const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 const work = mkdtempSync(join(tmpdir(), "edgepush-bench-"));
 
-/** Runs every scenario against one server, in an order that keeps their sockets apart. */
+const wanted = new Set<string>(values.only ? values.only.split(",") : SCENARIOS);
+const unknown = [...wanted].filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length > 0) throw new Error(`--only: unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
+const want = (...names: Scenario[]) => names.some((name) => wanted.has(name));
+const pause = () => sleep(values.quick ? 300 : 2000);
+
+/** Runs the chosen scenarios against one server, in an order that keeps their sockets apart. */
 async function measure(server: Server): Promise<Results> {
   const out: Results = new Map();
   const warm = new Pusher(server, 1);
   await warm.post({ uid: "bench-warm", data: { s: "warm", i: 0, t: 0 } });
   warm.close();
   await sleep(500);
-  const rssStart = server.rss();
-  let started = now();
-  const pool = await SocketPool.connect(server, Array.from({ length: size.clients }, (_, i) => ({ uid: uidOf(i) })));
-  const uidConnectMs = now() - started;
-  await sleep(values.quick ? 300 : 1500);
-  const rssUids = server.rss();
-  log(`${server.kind}: ${size.clients} uid clients connected`);
-  for (const [name, run] of [["unicast", unicast], ["unicast-rate", unicastRate], ["batch", batch]] as const) {
-    out.set(name, await run(server, pool, size));
-    log(`${server.kind}: ${name} done`);
-  }
-  out.set("broadcast", await broadcast(server, pool, size.broadcastRounds));
-  await pool.close();
-  await sleep(values.quick ? 300 : 2000);
+  const memory: Figures = { rssStartMB: mb(server.rss()) };
+  // Frames that were neither init nor a benchmark push (an error frame, say): should stay 0.
+  let strays = 0;
 
-  const rssBeforeGroup = server.rss();
-  started = now();
-  const group = "bench-fanout";
-  const specs = Array.from({ length: size.groupSockets }, (_, i) => ({ uid: `bench-g${i}`, group }));
-  const members = await SocketPool.connect(server, specs);
-  const groupConnectMs = now() - started;
-  await sleep(values.quick ? 300 : 1500);
-  const rssGroup = server.rss();
-  log(`${server.kind}: ${size.groupSockets} group sockets connected`);
-  out.set("fanout", await fanout(server, members, group, size.fanoutRounds));
-  await members.close();
-  await sleep(values.quick ? 300 : 2000);
-  out.set("replay", await replay(server, size.replay));
-  out.set("idle-memory", {
-    rssStartMB: mb(rssStart),
-    uidRooms: { connections: size.clients, kbPerConnection: kb((rssUids - rssStart) / size.clients), connectsPerSec: perSecond(size.clients, uidConnectMs) },
-    oneRoom: { connections: size.groupSockets, kbPerConnection: kb((rssGroup - rssBeforeGroup) / size.groupSockets), connectsPerSec: perSecond(size.groupSockets, groupConnectMs) },
-    strays: pool.strays + members.strays,
-    lost: 0,
-  });
+  if (want("unicast", "unicast-rate", "batch", "broadcast", "idle-memory")) {
+    const specs = Array.from({ length: size.clients }, (_, i) => ({ uid: uidOf(i) }));
+    const { pool, figures } = await connectMeasured(server, specs);
+    memory.uidRooms = figures;
+    for (const [name, run] of [["unicast", unicast], ["unicast-rate", unicastRate], ["batch", batch]] as const) {
+      if (!want(name)) continue;
+      out.set(name, await run(server, pool, size));
+      log(`${server.kind}: ${name} done`);
+    }
+    if (want("broadcast")) out.set("broadcast", await broadcast(server, pool, size.broadcastRounds));
+    strays += pool.strays;
+    await pool.close();
+    await pause();
+  }
+  if (want("fanout", "idle-memory")) {
+    const group = "bench-fanout";
+    const specs = Array.from({ length: size.groupSockets }, (_, i) => ({ uid: `bench-g${i}`, group }));
+    const { pool, figures } = await connectMeasured(server, specs);
+    memory.oneRoom = figures;
+    if (want("fanout")) out.set("fanout", await fanout(server, pool, group, size.fanoutRounds));
+    strays += pool.strays;
+    await pool.close();
+    await pause();
+  }
+  if (want("replay")) out.set("replay", await replay(server, size.replay));
+  if (want("idle-memory")) out.set("idle-memory", { ...memory, strays, lost: 0 });
   return out;
+}
+
+/** Connects `specs` and measures what the server's RSS grew by per connection. */
+async function connectMeasured(server: Server, specs: ClientSpec[]): Promise<{ pool: SocketPool; figures: Figures }> {
+  const before = server.rss();
+  const started = now();
+  const pool = await SocketPool.connect(server, specs);
+  const connectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const grown = server.rss() - before;
+  log(`${server.kind}: ${specs.length} clients connected`);
+  const figures = { connections: specs.length, kbPerConnection: kb(grown / specs.length), connectsPerSec: perSecond(specs.length, connectMs) };
+  return { pool, figures };
 }
 
 const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
@@ -137,7 +152,9 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-  for (const name of SCENARIOS) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
+  for (const name of SCENARIOS) {
+    if (want(name)) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
+  }
 }
 
 main()
