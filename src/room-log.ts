@@ -87,12 +87,13 @@ export class RoomLog {
   append(seq: number, msg: OutboundMessage, expires: number, pending: boolean): void {
     const raw = msg.raw === msg.dataJson ? null : msg.raw;
     const bytes = msg.dataJson.length + (raw?.length ?? 0) + msg.id.length;
+    // Counted before the insert: counting after it would count the new row twice.
+    this.count();
     this.sql.exec(
       "INSERT INTO log (seq, id, data, raw, ts, expires, pending, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       seq, msg.id, msg.dataJson, raw, msg.ts, expires, pending ? 1 : 0, bytes,
     );
     if (seq > this.storedSeq) this.storedSeq = seq;
-    this.count();
     this.rows += 1;
     this.bytes += bytes;
     this.trim();

@@ -113,3 +113,16 @@ describe("Expiry without expires indexes", () => {
     expect(indexes).toEqual([]);
   });
 });
+
+describe("The log bound", () => {
+  it("Should keep exactly LOG_MAX_ROWS messages, dropping only the oldest", async () => {
+    for (let from = 0; from < 5000; from += 1000) {
+      await push(Array.from({ length: 1000 }, (_, j) => ({ uid: "full-log", data: from + j })));
+    }
+    const span = () => runInDurableObject(stubOf("uid:full-log"), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n, MIN(seq) AS first FROM log").one());
+    expect(await span()).toEqual({ n: 5000, first: 1 });
+    await push({ uid: "full-log", data: 5000 });
+    expect(await span()).toEqual({ n: 5000, first: 2 });
+  });
+});
