@@ -51,11 +51,6 @@ export function envelope(seq: number, msg: OutboundMessage): string {
   return `{"type":"push","seq":${seq},"id":${JSON.stringify(msg.id)},"data":${msg.dataJson},"ts":${msg.ts}}`;
 }
 
-/** The text a raw socket receives for `data`: a string as itself, anything else as JSON. */
-export function rawText(data: unknown): string {
-  return typeof data === "string" ? data : JSON.stringify(data);
-}
-
 export function errorFrame(code: ClientErrorCode, message: string): string {
   return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
 }

@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { ApiError } from "./errors";
 import { NAME_RULE, isName, roomName, roomOfClientId, type RoomName } from "./names";
-import { rawText, type OutboundMessage } from "./protocol";
+import { memberSpan } from "./json-spans";
+import type { OutboundMessage } from "./protocol";
 
 export const MAX_BATCH = 1000;
 export const MAX_TARGETS = 1000;
@@ -44,22 +45,23 @@ export interface PushPlan {
 export type PlanResult = { ok: true; plan: PushPlan } | { ok: false; error: ApiError };
 
 /**
- * Validates one message. `bodyText` is the exact text of a single-message body, used as the
- * payload of a seed-style message (`uid` and no `data`).
+ * Validates one message. `sourceText` is the message's exact JSON text: its `data` (or, for a
+ * seed-style message with `uid` and no `data`, the whole text) is passed on byte for byte.
  */
-export function planMessage(value: unknown, maxPayloadBytes: number, bodyText?: string): PlanResult {
+export function planMessage(value: unknown, maxPayloadBytes: number, sourceText?: string): PlanResult {
   try {
-    return { ok: true, plan: plan(value, maxPayloadBytes, bodyText) };
+    return { ok: true, plan: plan(value, maxPayloadBytes, sourceText) };
   } catch (err) {
     if (err instanceof ApiError) return { ok: false, error: err };
     throw err;
   }
 }
 
-function plan(value: unknown, maxPayloadBytes: number, bodyText?: string): PushPlan {
+function plan(value: unknown, maxPayloadBytes: number, sourceText?: string): PushPlan {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ApiError(400, "bad_request", "a message must be a JSON object");
   }
+  if (!("data" in value) && "uid" in value) return seedPlan(value as Record<string, unknown>, maxPayloadBytes, sourceText);
   const parsed = messageSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -73,18 +75,14 @@ function plan(value: unknown, maxPayloadBytes: number, bodyText?: string): PushP
   if (targets.length > 1) {
     throw new ApiError(400, "bad_request", `one target per message, got ${targets.join(" and ")}`);
   }
+  if (!("data" in msg)) throw new ApiError(400, "bad_request", "data: required");
   const exclude = msg.exclude ?? [];
   exclude.forEach((c, i) => checkClientId(c, `exclude.${i}`));
-  const seedStyle = !("data" in msg) && msg.uid !== undefined;
-  if (!("data" in msg) && !seedStyle) throw new ApiError(400, "bad_request", "data: required");
 
-  const seedText = seedStyle ? (bodyText ?? JSON.stringify(value)) : undefined;
-  const dataJson = seedText ?? JSON.stringify(msg.data ?? null);
-  const raw = seedText ?? rawText(msg.data ?? null);
-  // A UTF-16 unit is at most 3 UTF-8 bytes: small payloads skip the encode.
-  if (dataJson.length * 3 > maxPayloadBytes && utf8Length(dataJson) > maxPayloadBytes) {
-    throw new ApiError(413, "too_large", `payload is over MAX_PAYLOAD_BYTES (${maxPayloadBytes} bytes)`);
-  }
+  const span = sourceText === undefined ? null : memberSpan(sourceText, "data");
+  const dataJson = span ? sourceText!.slice(span[0], span[1]) : JSON.stringify(msg.data ?? null);
+  const raw = typeof msg.data === "string" ? msg.data : dataJson;
+  checkPayload(raw, maxPayloadBytes);
   return {
     rooms: targetRooms(msg),
     all: msg.all === true,
@@ -94,6 +92,42 @@ function plan(value: unknown, maxPayloadBytes: number, bodyText?: string): PushP
     givenId: msg.id !== undefined,
     message: { id: msg.id ?? crypto.randomUUID(), dataJson, raw, ts: Date.now() },
   };
+}
+
+/**
+ * The seed's push.php read only `$data['uid']` and sent the whole line on, so a seed-style
+ * message is judged by its uid alone (PHP's integer ids included); a well-formed `id` or `ttl`
+ * is honoured, anything else in it is payload.
+ */
+function seedPlan(record: Record<string, unknown>, maxPayloadBytes: number, sourceText?: string): PushPlan {
+  const uid = Number.isSafeInteger(record.uid) && (record.uid as number) >= 0 ? String(record.uid) : record.uid;
+  const text = sourceText ?? JSON.stringify(record);
+  checkPayload(text, maxPayloadBytes);
+  const id = typeof record.id === "string" && record.id.length > 0 && record.id.length <= 256 ? record.id : undefined;
+  const ttl = Number.isInteger(record.ttl) && (record.ttl as number) >= 0 && (record.ttl as number) <= MAX_TTL_S
+    ? (record.ttl as number) : undefined;
+  return {
+    rooms: [roomName("uid", checkName(uid, "uid"))],
+    all: false,
+    exclude: [],
+    ttl,
+    givenId: id !== undefined,
+    message: { id: id ?? crypto.randomUUID(), dataJson: text, raw: text, ts: Date.now() },
+  };
+}
+
+// A lone UTF-16 surrogate cannot be sent as UTF-8 text: a raw client would be cut off (1006).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The payload is what a raw client receives: its UTF-8 size is what the limit counts. */
+function checkPayload(raw: string, maxPayloadBytes: number): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: small payloads skip the encode.
+  if (raw.length * 3 > maxPayloadBytes && utf8Length(raw) > maxPayloadBytes) {
+    throw new ApiError(413, "too_large", `payload is over MAX_PAYLOAD_BYTES (${maxPayloadBytes} bytes)`);
+  }
+  if (LONE_SURROGATE.test(raw)) {
+    throw new ApiError(400, "bad_request", "data: string holds a lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode");
+  }
 }
 
 function targetRooms(msg: Message): RoomName[] {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { api, connect, push, sleep } from "./helpers";
+import { api, connect, push } from "./helpers";
 
 describe("Hostile input", () => {
   it("Should answer any JSON body to /push with 200, 400 or 413 and a JSON body, never 500", async () => {
@@ -61,10 +61,9 @@ describe("Hostile input", () => {
   });
 
   it("Should accept a payload exactly at MAX_PAYLOAD_BYTES and refuse one byte more", async () => {
-    const at = "x".repeat(65536 - 2); // JSON text of the string adds two quotes
+    const at = "é".repeat(65536 / 2); // counted in UTF-8 bytes as a raw client receives them
     expect((await api("/push", { json: { uid: "edge-payload", data: at } })).status).toBe(200);
     const over = await api("/push", { json: { uid: "edge-payload", data: `${at}x` } });
     expect(over.status).toBe(413);
-    await sleep(0);
   });
 });

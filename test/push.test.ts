@@ -92,6 +92,46 @@ describe("POST /push to a group or a client", () => {
   });
 });
 
+describe("Payloads byte for byte", () => {
+  it("Should pass data on exactly as written: key order, number spelling, whitespace", async () => {
+    const raw = await connect("exact-raw", { extra: "format=raw" });
+    const env = await connect("exact-env");
+    const data = '{"b":1,"2":2, "n": 1.50, "big": 12345678901234567890, "e": 1e400, "z": -0}';
+    const res = await api("/push", { method: "POST", body: `{"uid":"exact-raw","data":${data}}`, headers: { "Content-Type": "application/json" } });
+    expect(res.status).toBe(200);
+    expect(await raw.client.waitFor(1)).toEqual([data]);
+    await api("/push", { method: "POST", body: `{"data":${data},"uid":"exact-env"}` });
+    expect(await env.client.waitFor(1)).toEqual([expect.stringContaining(`"data":${data},"ts":`)]);
+  });
+
+  it("Should keep each batch item's exact text, seed lines included", async () => {
+    const { client } = await connect("exact-batch", { extra: "format=raw" });
+    const seed = '{"uid":"exact-batch","url":"http:\\/\\/x","name":"\\u00e9"}';
+    const body = `[{"uid":"exact-batch","data":[1.0, 2]}, ${seed}]`;
+    expect((await api("/push", { method: "POST", body })).status).toBe(200);
+    expect(await client.waitFor(2)).toEqual(["[1.0, 2]", seed]);
+  });
+
+  it("Should count the payload as the bytes a raw client receives", async () => {
+    expect((await api("/push", { json: { uid: "count", data: "x".repeat(65536) } })).status).toBe(200);
+    expect((await api("/push", { json: { uid: "count", data: "x".repeat(65537) } })).status).toBe(413);
+    expect((await api("/push", { json: { uid: "count", data: '"'.repeat(40_000) } })).status).toBe(200);
+  });
+
+  it("Should refuse a string with a lone surrogate instead of cutting raw clients off", async () => {
+    const res = await api("/push", { method: "POST", body: '{"uid":"lone","data":"a\\ud800b"}' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.code).toBe("bad_request");
+  });
+
+  it("Should judge a seed line by its uid alone, PHP integer ids included", async () => {
+    const { client } = await connect("42", { extra: "format=raw" });
+    const line = '{"uid":42,"id":5,"group":"chat","msg":"x"}';
+    expect(await (await api("/push", { method: "POST", body: line })).json()).toMatchObject({ ok: true, delivered: 1 });
+    expect(await client.waitFor(1)).toEqual([line]);
+  });
+});
+
 describe("POST /push errors", () => {
   const cases: [string, RequestInit, number, string][] = [
     ["no credential", { method: "POST", body: "{}", headers: { Authorization: "" } }, 401, "unauthorized"],

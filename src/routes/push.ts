@@ -3,6 +3,7 @@ import { deliver } from "../deliver";
 import { readLimits, type Env } from "../env";
 import { ApiError, errorBody } from "../errors";
 import { logEvent, readJsonBody } from "../http";
+import { elementSpans, valueSpan } from "../json-spans";
 import { MAX_BATCH, planMessage, type PlanResult } from "../push-schema";
 
 /** `POST /push`: one message or a batch (JSON array) of up to 1000. */
@@ -11,8 +12,8 @@ export const pushRoutes = new Hono<{ Bindings: Env }>().post("/push", async (c) 
   const { value, text } = await readJsonBody(c, limits.maxBodyBytes);
 
   if (!Array.isArray(value)) {
-    // The seed's backend writes one line; its exact text is the payload when it has no `data`.
-    const planned = planMessage(value, limits.maxPayloadBytes, text.replace(/\r?\n$/, ""));
+    // The exact text travels on: `data` byte for byte, or a seed line whole.
+    const planned = planMessage(value, limits.maxPayloadBytes, text.slice(...valueSpan(text)));
     if (!planned.ok) throw planned.error;
     const [result] = await deliver(c.env, [planned.plan]);
     if (!result.ok) throw result.error;
@@ -21,7 +22,9 @@ export const pushRoutes = new Hono<{ Bindings: Env }>().post("/push", async (c) 
 
   if (value.length === 0) throw new ApiError(400, "bad_request", "batch is empty");
   if (value.length > MAX_BATCH) throw new ApiError(400, "bad_request", `batch holds at most ${MAX_BATCH} messages`);
-  const planned: PlanResult[] = value.map((item) => planMessage(item, limits.maxPayloadBytes));
+  const spans = elementSpans(text);
+  const source = (i: number) => (spans.length === value.length ? text.slice(...spans[i]) : undefined);
+  const planned: PlanResult[] = value.map((item, i) => planMessage(item, limits.maxPayloadBytes, source(i)));
   const plans = planned.flatMap((p) => (p.ok ? [p.plan] : []));
   const delivered = await deliver(c.env, plans);
   let next = 0;
