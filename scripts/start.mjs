@@ -8,6 +8,10 @@ const children = [];
 
 function run(name, command, args) {
   const child = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+  child.on("error", (err) => {
+    console.error(`[edgepush] could not start ${name} (${err.message}); run it through npm start`);
+    stop(1);
+  });
   child.on("exit", (code, signal) => {
     console.log(`[edgepush] ${name} exited (${signal ?? code}); stopping`);
     stop(code ?? 1);

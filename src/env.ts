@@ -59,7 +59,7 @@ const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
   logMaxBytes: ["LOG_MAX_BYTES", 16 * 1024 * 1024],
   maxSocketsPerRoom: ["MAX_SOCKETS_PER_ROOM", 10000],
   maxSocketsPerUid: ["MAX_SOCKETS_PER_UID", 100],
-  publishRatePer10s: ["PUBLISH_RATE_PER_10S", 100],
+  publishRatePer10s: ["PUBLISH_RATE_PER_10S", 1000],
 };
 
 /** Reads the limits; a var that is set but not a positive integer is a 500 naming it. */

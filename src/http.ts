@@ -12,6 +12,8 @@ export type AppContext = Context<{ Bindings: Env }>;
  */
 export const backendAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const secret = requireSecret(c.env, "PUSH_SECRET");
+  // Required likewise: a deployment that cannot sign or check client tokens is not half-working.
+  requireSecret(c.env, "TOKEN_SECRET");
   const header = c.req.header("Authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) throw new ApiError(401, "unauthorized", "missing Authorization: Bearer <PUSH_SECRET>");

@@ -144,13 +144,14 @@ export class RoomObject extends DurableObject<Env> {
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.sockets.delete(ws);
+    // The directory first: a client that sees its close already finds /stats without it.
+    await this.roster.settled();
     try {
       // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
       ws.close(code, reason);
     } catch {
       // already closed
     }
-    await this.roster.settled();
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {

@@ -54,6 +54,13 @@ describe("GET /ws authentication", () => {
     await refused(await upgrade(`token=${t}&format=xml`), 400, "bad_request");
   });
 
+  it("Should judge the token before the Upgrade header, so a plain GET learns why", async () => {
+    const plain = (query: string) => exports.default.fetch(`https://x/ws?${query}`);
+    await refused(await plain("token=bad"), 401, "unauthorized");
+    await refused(await plain(`token=${await token("u", { groups: ["a"] })}&group=b`), 403, "forbidden");
+    await refused(await plain(`token=${await token("u")}`), 426, "upgrade_required");
+  });
+
   it("Should answer 426 to a plain GET /ws", async () => {
     const res = await exports.default.fetch("https://x/ws");
     expect(res.status).toBe(426);
@@ -80,6 +87,15 @@ describe("GET /ws authentication", () => {
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("misconfigured");
     expect(body.error.message).toContain("TOKEN_SECRET");
+  });
+
+  it("Should answer every backend call 500 misconfigured naming TOKEN_SECRET when only it is missing", async () => {
+    const res = await worker.fetch(
+      new Request("https://x/online/u1", { headers: { Authorization: "Bearer test-push-secret" } }),
+      { ...env, TOKEN_SECRET: undefined },
+    );
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "misconfigured", message: expect.stringContaining("TOKEN_SECRET") });
   });
 
   it("Should answer every backend call 500 misconfigured naming PUSH_SECRET when it is missing", async () => {

@@ -22,9 +22,8 @@ export const connectRoutes = new Hono<{ Bindings: Env }>().get("/ws", async (c) 
 });
 
 async function connect(c: AppContext): Promise<Response> {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "upgrade_required", "GET /ws needs Upgrade: websocket");
-  }
+  // Credentials are judged before the Upgrade header, so a plain GET learns why it is refused.
+  const isUpgrade = c.req.header("Upgrade")?.toLowerCase() === "websocket";
   checkOrigin(c.env, c.req.header("Origin"));
   const format = c.req.query("format") ?? "envelope";
   if (format !== "envelope" && format !== "raw") {
@@ -36,8 +35,9 @@ async function connect(c: AppContext): Promise<Response> {
   }
   const token = c.req.query("token");
   if (!token) {
-    if (legacyHandshakeEnabled(c.env)) return legacyRelay(c.env);
-    throw new ApiError(401, "unauthorized", "missing token: connect to /ws?token=JWT");
+    if (!legacyHandshakeEnabled(c.env)) throw new ApiError(401, "unauthorized", "missing token: connect to /ws?token=JWT");
+    requireUpgrade(isUpgrade);
+    return legacyRelay(c.env);
   }
   const claims = await verifyClientToken(token, requireSecret(c.env, "TOKEN_SECRET"));
   const group = c.req.query("group");
@@ -47,6 +47,7 @@ async function connect(c: AppContext): Promise<Response> {
     if (!claims.groups.includes(group)) throw new ApiError(403, "forbidden", `token does not allow group ${group}`);
     room = roomName("group", group);
   }
+  requireUpgrade(isUpgrade);
   const headers = new Headers(c.req.raw.headers);
   headers.set(ROOM_HEADER.room, room);
   headers.set(ROOM_HEADER.uid, claims.uid);
@@ -55,6 +56,10 @@ async function connect(c: AppContext): Promise<Response> {
   else headers.delete(ROOM_HEADER.since);
   headers.delete(ROOM_HEADER.legacy);
   return roomStub(c.env, room).fetch(new Request(c.req.raw, { headers }));
+}
+
+function requireUpgrade(isUpgrade: boolean): void {
+  if (!isUpgrade) throw new ApiError(426, "upgrade_required", "GET /ws needs Upgrade: websocket");
 }
 
 function checkOrigin(env: Env, origin: string | undefined): void {
