@@ -1,6 +1,6 @@
 /** `POST /push` calls for lines: one call per line, batch calls, and `--batch-ms` coalescing. */
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, type Line, type Sender } from "./lane";
-import { batchResults, batchable, judgeAnswer, judgeResult, type Outcome } from "./line-protocol";
+import { batchResults, judgeAnswer, judgeResult, type Outcome } from "./line-protocol";
 import type { PushClient } from "./push-client";
 
 /** A line alone is its body exactly as the backend wrote it; several go as a JSON array of them. */
@@ -51,7 +51,7 @@ export function coalescingSender(client: PushClient, batchMs: number): Sender {
 
   return {
     one(line) {
-      if (!batchable(line) || line.bytes + 3 > MAX_BATCH_BYTES) return direct.one(line);
+      if (line.bytes + 3 > MAX_BATCH_BYTES) return direct.one(line);
       if (window.length === MAX_BATCH_MESSAGES || bytes + line.bytes + 1 > MAX_BATCH_BYTES) flush();
       return new Promise((resolve) => {
         window.push({ line, resolve });

@@ -1,5 +1,5 @@
 /** Keeps one connection's pushes in line order. Pure: no Node APIs. */
-import { batchable, type Outcome } from "./line-protocol";
+import type { Outcome } from "./line-protocol";
 
 /** A line ready for `POST /push`: its exact text, the parsed object and its size in bytes. */
 export interface Line {
@@ -56,14 +56,15 @@ export class Lane {
 }
 
 /**
- * How many lines from the front go in the next call: a run of batchable lines within the batch
- * limits, or one line alone (a line a batch would alter, or one too big to share a call).
+ * How many lines from the front go in the next call: a run within the batch limits, or one
+ * line alone when it is too big to share a call. (Batch items keep their exact text, PHP's
+ * `\/` and `\uXXXX` escapes included, so any line may share a call.)
  */
 export function nextGroupSize(lines: Line[]): number {
   let bytes = 2;
   let count = 0;
   for (const line of lines) {
-    if (count === MAX_BATCH_MESSAGES || !batchable(line) || bytes + line.bytes + 1 > MAX_BATCH_BYTES) break;
+    if (count === MAX_BATCH_MESSAGES || bytes + line.bytes + 1 > MAX_BATCH_BYTES) break;
     bytes += line.bytes + 1;
     count++;
   }

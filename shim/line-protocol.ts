@@ -30,15 +30,6 @@ export function checkLine(text: string): CheckedLine {
   return { ok: true, body: text, message: value as Record<string, unknown> };
 }
 
-/**
- * True when the line can travel inside a batch without changing what clients receive. A seed
- * line (`uid`, no `data`) is delivered as its own text; in a batch the Worker re-serializes it,
- * which would drop PHP's `\/` and `\uXXXX` escapes, so only lines that are already canonical go.
- */
-export function batchable(line: { body: string; message: Record<string, unknown> }): boolean {
-  return "data" in line.message || JSON.stringify(line.message) === line.body;
-}
-
 /** Short description of a message's target for logs (never its payload). */
 export function describeTarget(message: Record<string, unknown>): string {
   for (const key of ["uid", "group", "clientId"]) {
