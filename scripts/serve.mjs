@@ -54,7 +54,11 @@ const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${value
 const child = await startWorkerd(configPath, `${url}/health`, { env });
 console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${child.pid}, data in ${values.data}/)`);
 
-const stop = () => child.kill("SIGTERM");
+// workerd waits for open connections to end; one left open cannot hold the stop past 10 s.
+const stop = () => {
+  child.kill("SIGTERM");
+  setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
