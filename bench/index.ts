@@ -49,15 +49,15 @@ if (values.pushes) size.pushes = Number(values.pushes);
 if (values.concurrency) size.concurrency = Number(values.concurrency);
 if (values.sockets) size.groupSockets = Number(values.sockets);
 
-const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
-// Builds, logs and the servers' Durable Object storage (SQLite files) all live here.
-const work = mkdtempSync(join(values.data ?? tmpdir(), "edgepush-bench-"));
-const storage = fsType(work);
-
 const wanted = new Set<string>(values.only ? values.only.split(",") : SCENARIOS);
 const unknown = [...wanted].filter((name) => !(SCENARIOS as readonly string[]).includes(name));
 if (unknown.length > 0) throw new Error(`--only: unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
 const want = (...names: Scenario[]) => names.some((name) => wanted.has(name));
+
+const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+// Builds, logs and the servers' Durable Object storage (SQLite files) all live here.
+const work = mkdtempSync(join(values.data ?? tmpdir(), "edgepush-bench-"));
+const storage = fsType(work);
 const pause = () => sleep(values.quick ? 300 : 2000);
 
 /** Runs the chosen scenarios against one server, in an order that keeps their sockets apart. */

@@ -163,8 +163,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Waits until `done()` holds, or `quietMs` passed with no progress in `progress()`. */
-export async function settle(done: () => boolean, progress: () => number, quietMs = 3000): Promise<void> {
+/** Waits until `done()` holds, or `quietMs` passed with no progress (long: a busy CI machine stalls). */
+export async function settle(done: () => boolean, progress: () => number, quietMs = 10_000): Promise<void> {
   let last = progress();
   let lastChange = now();
   while (!done()) {
