@@ -9,6 +9,12 @@ import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-co
 
 const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
 
+// wrangler (the build, and the reader of wrangler.toml) needs Node 22; npm run puts the project's on PATH.
+if (Number(process.versions.node.split(".")[0]) < 22) {
+  console.error(`[edgepush] serve needs Node 22 (this is ${process.version}): run it as \`npm run serve\``);
+  process.exit(1);
+}
+
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: process.env.PORT ?? "8787" },

@@ -38,7 +38,7 @@ describe("npm run serve", () => {
     const env: NodeJS.ProcessEnv = { ...toolEnv };
     delete env.PUSH_SECRET;
     delete env.TOKEN_SECRET;
-    const child = spawn("node", ["scripts/serve.mjs", "--no-build"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["scripts/serve.mjs", "--no-build"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += d));
     const code = await new Promise((resolve) => child.on("exit", resolve));
@@ -56,7 +56,7 @@ describe("npm run serve", () => {
       const port = await freePort();
       data = mkdtempSync(join(tmpdir(), "edgepush-serve-"));
       url = `http://127.0.0.1:${port}`;
-      child = spawn("node", ["scripts/serve.mjs", "--port", String(port), "--data", data, "--var", "MAX_PAYLOAD_BYTES:100"], {
+      child = spawn(process.execPath, ["scripts/serve.mjs", "--port", String(port), "--data", data, "--var", "MAX_PAYLOAD_BYTES:100"], {
         env: { ...toolEnv, PUSH_SECRET, TOKEN_SECRET },
         stdio: ["ignore", "pipe", "pipe"],
       });
