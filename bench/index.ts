@@ -159,25 +159,41 @@ function line(name: Scenario, mode: string, mine: Figures, base: Figures | undef
   return JSON.stringify(out);
 }
 
+// Servers still running, so a signal or the deadline never leaves a workerd behind.
+const running = new Set<Server>();
+
+async function measureOn(start: Promise<Server>): Promise<Results> {
+  const server = await start;
+  running.add(server);
+  try {
+    return await measure(server);
+  } finally {
+    await server.stop();
+    running.delete(server);
+  }
+}
+
+async function abort(why: string): Promise<never> {
+  log(`${why}; stopping the servers (their logs are in ${work})`);
+  await Promise.all([...running].map((server) => server.stop()));
+  process.exit(1);
+}
+process.on("SIGINT", () => void abort("interrupted"));
+process.on("SIGTERM", () => void abort("terminated"));
+// Bounded in time as well as in size: a hung server fails the run instead of holding it.
+const DEADLINE_S = values.quick ? 270 : 1200;
+setTimeout(() => void abort(`not done after ${DEADLINE_S} s`), DEADLINE_S * 1000).unref();
+
 async function main(): Promise<void> {
   let baseline: Results | undefined;
   if (!values["no-baseline"]) {
     log("building and starting the thin baseline on workerd");
-    const server = await startServe("baseline", await buildBaseline(work), work);
-    try {
-      baseline = await measure(server);
-    } finally {
-      await server.stop();
-    }
+    baseline = await measureOn(buildBaseline(work).then((path) => startServe("baseline", path, work)));
   }
   log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
-  const server = values.target === "serve" ? await startServe("edgepush", buildEdgepush(join(work, "dist")), work) : await startWrangler(work);
-  let mine: Results;
-  try {
-    mine = await measure(server);
-  } finally {
-    await server.stop();
-  }
+  const mine = await measureOn(values.target === "serve"
+    ? startServe("edgepush", buildEdgepush(join(work, "dist")), work)
+    : startWrangler(work));
   for (const name of SCENARIOS) {
     if (want(name)) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
   }

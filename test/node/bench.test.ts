@@ -18,8 +18,13 @@ function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr:
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
+    // The bench stops its own servers on SIGTERM; never leave it running past the test.
+    const timer = setTimeout(() => child.kill("SIGTERM"), 285_000);
     child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
