@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_PUSH_SECRET, startWranglerDev, type DevServer } from "./wrangler-dev";
+import { backendPush, startWranglerDev, type DevServer } from "./wrangler-dev";
 
 /**
  * The demo page in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no
@@ -47,15 +47,7 @@ async function openDemo(uid: string): Promise<Page> {
 
 const chatLine = (page: Page, text: string) => page.locator("#chat-log li", { hasText: text });
 
-async function push(body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}/push`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const push = (body: unknown) => backendPush(server, body);
 
 describe("demo page in Chromium", () => {
   it("Should serve the page and the client bundle as static assets while the API stays on the Worker", async () => {

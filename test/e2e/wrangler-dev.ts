@@ -15,6 +15,18 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** `POST /push` to `server` with the e2e secret; fails the test unless it answers 200. */
+export async function backendPush(server: DevServer, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}/push`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`push answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { sign } from "hono/jwt";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
-import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
+import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, backendPush, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
 import { Queue, TcpProxy } from "./client-fixtures";
 
 /** The client library against a real `wrangler dev`, through a proxy that can cut the network. */
@@ -25,15 +25,7 @@ afterAll(async () => {
 const token = (uid: string, groups: string[] = [], ttl = 300) =>
   sign({ sub: uid, exp: Math.floor(Date.now() / 1000) + ttl, groups }, E2E_TOKEN_SECRET, "HS256");
 
-async function push(body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}/push`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const push = (body: unknown) => backendPush(server, body);
 
 function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">, url = proxy.url) {
   const client = new EdgePushClient({ url, backoff: { minDelay: 50, maxDelay: 200 }, ...options });
