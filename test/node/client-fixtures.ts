@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket as ServerSocket } from "ws";
+import type { EdgePushClient, EdgePushEvents } from "../../client";
 
 /** A queue that a test awaits item by item. */
 export class Queue<T> {
@@ -29,6 +30,17 @@ export class Queue<T> {
     while (this.items.length < n) await new Promise<void>((r) => this.waiters.push(r));
     return this.items;
   }
+}
+
+/** Every event `client` emits, queued by type, so a test can await them in order. */
+export function queueEvents(client: EdgePushClient): { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> } {
+  const events = {} as { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> };
+  for (const type of ["open", "message", "close", "error", "reconnecting"] as const) {
+    const queue = new Queue<never>();
+    events[type] = queue as never;
+    client.on(type, (event) => queue.push(event as never));
+  }
+  return events;
 }
 
 export interface Connection {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
-import { Queue, ScriptedServer, fakeToken } from "./client-fixtures";
+import { EdgePushClient, type EdgePushOptions } from "../../client";
+import { ScriptedServer, fakeToken, queueEvents } from "./client-fixtures";
 
 // Captured before timers are faked: lets real I/O happen while the client's clock stands still.
 const realSetTimeout = globalThis.setTimeout;
@@ -24,13 +24,7 @@ afterEach(async () => {
 /** A client on the scripted server, with every event it emits queued by type. */
 function start(options: Partial<EdgePushOptions> = {}) {
   client = new EdgePushClient({ url: server.url, getToken: () => "t", ...options });
-  const events = {} as { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> };
-  for (const type of ["open", "message", "close", "error", "reconnecting"] as const) {
-    const queue = new Queue<never>();
-    events[type] = queue as never;
-    client.on(type, (event) => queue.push(event as never));
-  }
-  return { client, events };
+  return { client, events: queueEvents(client) };
 }
 
 describe("EdgePushClient reconnect backoff", () => {

@@ -2,7 +2,7 @@ import { sign } from "hono/jwt";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
 import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, backendPush, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
-import { Queue, TcpProxy } from "./client-fixtures";
+import { TcpProxy, queueEvents, type Queue } from "./client-fixtures";
 
 /** The client library against a real `wrangler dev`, through a proxy that can cut the network. */
 let server: DevServer;
@@ -30,13 +30,7 @@ const push = (body: unknown) => backendPush(server, body);
 function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">, url = proxy.url) {
   const client = new EdgePushClient({ url, backoff: { minDelay: 50, maxDelay: 200 }, ...options });
   clients.push(client);
-  const events = {} as { [K in keyof EdgePushEvents]: Queue<EdgePushEvents[K]> };
-  for (const type of ["open", "message", "close", "error", "reconnecting"] as const) {
-    const queue = new Queue<never>();
-    events[type] = queue as never;
-    client.on(type, (event) => queue.push(event as never));
-  }
-  return { client, events };
+  return { client, events: queueEvents(client) };
 }
 
 async function backend(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
