@@ -5,7 +5,7 @@ import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
 import { RoomReporter } from "./reporter";
-import type { SocketAttachment, SocketTarget } from "./types";
+import type { RemoteSummary, SocketAttachment, SocketTarget } from "./types";
 
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
@@ -47,10 +47,12 @@ export class RoomRoster {
     private readonly sockets: SocketMap,
     private readonly room: () => RoomName | null,
     private readonly scheduleAlarm: (at: number) => void,
+    /** The room's gateway subscribers: their uids, and how many gateways hold them. */
+    private readonly remote: () => RemoteSummary,
   ) {
     this.config = safeDirectoryConfig(env);
     this.reporter = new RoomReporter(ctx.storage.sql, env, this.config);
-    sockets.onChange = () => this.changed();
+    sockets.onChange = () => this.touch();
   }
 
   /** Resolves once every change so far reached the directory (or was left to the alarm). */
@@ -109,7 +111,8 @@ export class RoomRoster {
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
   }
 
-  private changed(): void {
+  /** Something the directory knows changed: report it (sockets, or gateway subscribers). */
+  touch(): void {
     const now = Date.now();
     if (this.sockets.size > 0) {
       this.scheduleAlarm(now + this.config.leaseMs);
@@ -131,7 +134,7 @@ export class RoomRoster {
       this.forced = false;
       const room = this.room();
       if (!room) return;
-      const ok = await this.reporter.report(room, [...this.sockets.values()], force).catch((err: unknown) => {
+      const ok = await this.reporter.report(room, [...this.sockets.values()], this.remote(), force).catch((err: unknown) => {
         logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
         return false;
       });

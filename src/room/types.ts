@@ -33,6 +33,8 @@ export interface RoomPushItem {
   exclude?: string[];
   /** Deliver to this one connection only (live, not logged). */
   clientId?: string;
+  /** Part of an `all` push: gateways get it from the directory, so rooms keep it to their own sockets. */
+  broadcast?: boolean;
 }
 
 export interface RoomPushResult {
@@ -44,17 +46,14 @@ export interface RoomPushResult {
 /** The connections of one target in a room: a uid's sockets, or one clientId. */
 export type SocketTarget = { uid: string } | { clientId: string };
 
+/** What a room's directory report says of its gateway subscribers. */
+export interface RemoteSummary {
+  uids: Set<string>;
+  gateways: number;
+}
+
 /** Who is connected to a room. */
 export interface RoomPresence {
   connections: number;
   uids: string[];
-}
-
-/** What the Worker and the directory call on a room (RoomObject implements it). */
-export interface RoomApi extends Rpc.DurableObjectBranded {
-  push(room: RoomName, items: RoomPushItem[]): RoomPushResult[];
-  presence(): RoomPresence;
-  close(target: SocketTarget, code: number, reason: string): Promise<number>;
-  notify(frame: string): number;
-  resync(): Promise<void>;
 }
