@@ -1,13 +1,14 @@
-import { ApiError } from "./errors";
-import type { Directory } from "./directory";
-import type { DirectoryVars } from "./directory-config";
-import type { RoomObject } from "./room-object";
+import { ApiError } from "./contract/errors";
+import type { RoomName } from "./contract/names";
+import type { DirectoryVars } from "./directory/config";
+import type { DirectoryApi } from "./directory/types";
+import type { RoomApi } from "./room/types";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
 export interface Env extends DirectoryVars {
-  ROOMS: DurableObjectNamespace<RoomObject>;
-  /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory.ts. */
-  DIRECTORY: DurableObjectNamespace<Directory>;
+  ROOMS: DurableObjectNamespace<RoomApi>;
+  /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
+  DIRECTORY: DurableObjectNamespace<DirectoryApi>;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;
@@ -20,6 +21,11 @@ export interface Env extends DirectoryVars {
   MAX_SOCKETS_PER_ROOM?: string;
   MAX_SOCKETS_PER_UID?: string;
   PUBLISH_RATE_PER_10S?: string;
+}
+
+/** The Durable Object stub of a room. */
+export function roomStub(env: Env, room: RoomName): DurableObjectStub<RoomApi> {
+  return env.ROOMS.getByName(room);
 }
 
 /** The secret named `name`, or a 500 `misconfigured` that names the variable to set. */

@@ -1,55 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
-import { readLimits, type Env, type Limits } from "./env";
-import { ApiError, errorBody } from "./errors";
-import { newClientId, parseRoomName, type RoomName } from "./names";
+import { ApiError, errorBody } from "./contract/errors";
+import { newClientId, parseRoomName, type RoomName } from "./contract/names";
 import {
   CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
-  envelope, errorFrame, parseClientFrame, type Format, type OutboundMessage,
-} from "./protocol";
-import { utf8Length } from "./push-schema";
-import { fanOut } from "./fan-out";
-import { RateLimiter } from "./rate-limit";
-import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room-log";
-import { RoomRoster, SocketMap, type SocketTarget } from "./room-roster";
-
-/** Headers the Worker sets on an upgrade it forwards to a room (never trusted from clients). */
-export const ROOM_HEADER = {
-  room: "x-edgepush-room",
-  uid: "x-edgepush-uid",
-  format: "x-edgepush-format",
-  since: "x-edgepush-since",
-  legacy: "x-edgepush-legacy",
-} as const;
-
-/** Default seconds a message stays in a room's log, per the contract. */
-export const DEFAULT_TTL_S = { uid: 86400, group: 300 } as const;
-
-/** Per-socket data, kept in the hibernation attachment (workerd limit: 16 KiB serialized). */
-export interface SocketAttachment {
-  uid: string;
-  clientId: string;
-  format: Format;
-  /** The seed's handshake: raw payloads only, no frames. */
-  legacy: boolean;
-  connectedAt: number;
-}
-
-/** One message as the Worker hands it to a room over RPC. */
-export interface RoomPushItem {
-  message: OutboundMessage;
-  ttl?: number;
-  /** The backend gave the id: a repeat within 24 h is not delivered again. */
-  dedupe: boolean;
-  exclude?: string[];
-  /** Deliver to this one connection only (live, not logged). */
-  clientId?: string;
-}
-
-export interface RoomPushResult {
-  delivered: number;
-  queued: boolean;
-  duplicate: boolean;
-}
+  envelope, errorFrame, parseClientFrame, type OutboundMessage,
+} from "./contract/protocol";
+import { readLimits, type Env, type Limits } from "./env";
+import { fanOut } from "./room/fan-out";
+import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
+import { RateLimiter } from "./room/rate-limit";
+import { RoomRoster, SocketMap } from "./room/roster";
+import {
+  DEFAULT_TTL_S, ROOM_HEADER,
+  type RoomApi, type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
+} from "./room/types";
+import { errorText, logEvent } from "./util/log";
+import { utf8Length } from "./util/text";
 
 /** Shortest time between two purges of expired log rows. */
 const PURGE_SWEEP_MS = 60_000;
@@ -59,7 +25,7 @@ const PURGE_SWEEP_MS = 60_000;
  * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
  * fans pushes out to them, and keeps the room's message log for replay.
  */
-export class RoomObject extends DurableObject<Env> {
+export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly sockets = new SocketMap();
   private readonly rates: RateLimiter<WebSocket>;
   private readonly limits: Limits;
@@ -113,7 +79,7 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   /** Who is connected here (legacy connections included). */
-  presence(): { connections: number; uids: string[] } {
+  presence(): RoomPresence {
     const uids = new Set<string>();
     for (const attachment of this.sockets.values()) uids.add(attachment.uid);
     return { connections: this.sockets.size, uids: [...uids] };
@@ -315,8 +281,7 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   private report(method: string, err: unknown): void {
-    const error = err instanceof Error ? err.message : String(err);
-    console.error(JSON.stringify({ class: "RoomObject", room: this.name, method, error }));
+    logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
   }
 }
 

@@ -1,31 +1,18 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { deploymentStats, listAll } from "../directory-client";
-import { requireSecret, type Env } from "../env";
-import { ApiError } from "../errors";
-import { readJsonBody, roomStub } from "../http";
-import { roomName } from "../names";
+import { ApiError } from "../../contract/errors";
+import { roomName } from "../../contract/names";
+import { deploymentStats, listAll } from "../../directory/client";
+import { requireSecret, roomStub, type Env } from "../../env";
+import { controlBody } from "../http";
 import { checkName } from "../push-schema";
 import { MAX_TOKEN_GROUPS, MAX_TOKEN_TTL_S, signClientToken } from "../tokens";
-
-const CONTROL_BODY_BYTES = 64 * 1024;
 
 const tokenSchema = z.object({
   uid: z.string(),
   groups: z.array(z.string()).max(MAX_TOKEN_GROUPS).optional(),
   ttl: z.number().int().min(1).max(MAX_TOKEN_TTL_S).optional(),
 });
-
-/** Parses a control body with `schema`; a shape error names the field. */
-export async function controlBody<T extends z.ZodType>(c: Parameters<typeof readJsonBody>[0], schema: T): Promise<z.infer<T>> {
-  const { value } = await readJsonBody(c, CONTROL_BODY_BYTES);
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ApiError(400, "bad_request", `${issue.path.join(".") || "body"}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 /** Presence and control: who is online, tokens for backends that do not sign JWTs. */
 export const controlRoutes = new Hono<{ Bindings: Env }>()

@@ -22,7 +22,7 @@ function skipString(text: string, i: number): number {
 }
 
 /** The end (exclusive) of the JSON value starting at `i`. */
-export function skipValue(text: string, i: number): number {
+function skipValue(text: string, i: number): number {
   const first = text[i];
   if (first === '"') return skipString(text, i);
   if (first !== "{" && first !== "[") {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { legacyHandshakeEnabled, requireSecret, type Env } from "../env";
-import { ApiError } from "../errors";
+import { ApiError } from "../../contract/errors";
+import { legacyHandshakeEnabled, requireSecret, type Env } from "../../env";
 import { checkName } from "../push-schema";
 import { MAX_TOKEN_GROUPS, signClientToken } from "../tokens";
 

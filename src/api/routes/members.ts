@@ -1,18 +1,19 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { roomsOfUid } from "../directory-client";
-import { requireSecret, type Env } from "../env";
-import { ApiError } from "../errors";
-import { logEvent, roomStub } from "../http";
-import { roomName, roomOfClientId, type RoomName } from "../names";
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, type JoinFrame } from "../protocol";
-import { checkName, utf8Length } from "../push-schema";
-import type { SocketTarget } from "../room-roster";
+import { ApiError } from "../../contract/errors";
+import { roomName, roomOfClientId, type RoomName } from "../../contract/names";
+import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, type JoinFrame } from "../../contract/protocol";
+import { roomsOfUid } from "../../directory/client";
+import { requireSecret, roomStub, type Env } from "../../env";
+import type { SocketTarget } from "../../room/types";
+import { logEvent } from "../../util/log";
+import { utf8Length } from "../../util/text";
+import { controlBody } from "../http";
+import { checkName } from "../push-schema";
 import { signClientToken } from "../tokens";
-import { controlBody } from "./control";
 
 /** How long the token in a `join` frame is valid: long enough to connect, short enough to expire. */
-export const JOIN_TOKEN_TTL_S = 3600;
+const JOIN_TOKEN_TTL_S = 3600;
 /** RFC 6455: a close reason is at most 123 bytes of UTF-8. */
 const MAX_REASON_BYTES = 123;
 

@@ -1,19 +1,16 @@
 /** Who is in a room, as the rest of the deployment sees it: directory reports, heartbeat, closes. */
-import { safeDirectoryConfig, type DirectoryConfig } from "./directory-config";
-import type { Env } from "./env";
-import type { RoomName } from "./names";
-import type { SocketAttachment } from "./room-object";
-import { RoomReporter } from "./room-reporter";
+import type { RoomName } from "../contract/names";
+import { CLOSE_HEARTBEAT, CLOSE_INTERNAL } from "../contract/protocol";
+import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
+import type { Env } from "../env";
+import { errorText, logEvent } from "../util/log";
+import { RoomReporter } from "./reporter";
+import type { SocketAttachment, SocketTarget } from "./types";
 
-/** RFC 6455 "going away": what a socket silent past HEARTBEAT_TIMEOUT_S is closed with. */
-export const CLOSE_HEARTBEAT = 1001;
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
 /** Longest a connect or close waits for the directory before going on without it. */
 const SETTLE_MS = 5_000;
-
-/** The connections of one target in a room: a uid's sockets, or one clientId. */
-export type SocketTarget = { uid: string } | { clientId: string };
 
 /** The room's socket map; tells its listener whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
@@ -92,7 +89,7 @@ export class RoomRoster {
         ws.send(frame);
         sent++;
       } catch {
-        this.closeSocket(ws, 1011, "send failed");
+        this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
       }
     }
     return sent;
@@ -135,7 +132,7 @@ export class RoomRoster {
       const room = this.room();
       if (!room) return;
       const ok = await this.reporter.report(room, [...this.sockets.values()], force).catch((err: unknown) => {
-        console.error(JSON.stringify({ class: "RoomRoster", room, method: "report", error: String(err) }));
+        logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
         return false;
       });
       if (!ok) this.scheduleAlarm(Date.now() + RETRY_MS);

@@ -1,8 +1,8 @@
-/** Backend-call plumbing shared by the routes: auth, bounded JSON bodies, room stubs. */
+/** Backend-call plumbing shared by the routes: auth and bounded JSON bodies. */
 import type { Context, MiddlewareHandler } from "hono";
-import { requireSecret, type Env } from "./env";
-import { ApiError } from "./errors";
-import type { RoomName } from "./names";
+import type { z } from "zod";
+import { ApiError } from "../contract/errors";
+import { requireSecret, type Env } from "../env";
 
 export type AppContext = Context<{ Bindings: Env }>;
 
@@ -88,12 +88,16 @@ async function readBounded(request: Request, maxBytes: number): Promise<string> 
   return new TextDecoder().decode(bytes);
 }
 
-/** The Durable Object stub of a room. */
-export function roomStub(env: Env, room: RoomName): DurableObjectStub<import("./room-object").RoomObject> {
-  return env.ROOMS.getByName(room);
-}
+/** Largest body a control call (token, grant, kick …) may send. */
+const CONTROL_BODY_BYTES = 64 * 1024;
 
-/** One structured log line; never secrets or payloads. */
-export function logEvent(event: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ event, ...fields }));
+/** Parses a control body with `schema`; a shape error names the field. */
+export async function controlBody<T extends z.ZodType>(c: AppContext, schema: T): Promise<z.infer<T>> {
+  const { value } = await readJsonBody(c, CONTROL_BODY_BYTES);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ApiError(400, "bad_request", `${issue.path.join(".") || "body"}: ${issue.message}`);
+  }
+  return parsed.data;
 }

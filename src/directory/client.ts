@@ -1,13 +1,13 @@
 /** The Worker's calls to the room directory: all shards for stats and `all`, one for a uid. */
-import type { BroadcastTally, DirectoryStats } from "./directory";
-import { readDirectoryConfig, shardName, shardOf } from "./directory-config";
-import type { Env } from "./env";
-import { ApiError } from "./errors";
-import { logEvent } from "./http";
-import type { RoomName } from "./names";
-import type { RoomPushItem } from "./room-object";
+import { ApiError } from "../contract/errors";
+import type { RoomName } from "../contract/names";
+import type { Env } from "../env";
+import type { RoomPushItem } from "../room/types";
+import { errorText, logEvent } from "../util/log";
+import { readDirectoryConfig, shardName, shardOf } from "./config";
+import { addTally, emptyTally, type BroadcastTally, type DirectoryApi, type DirectoryStats } from "./types";
 
-function shardStubs(env: Env): DurableObjectStub<import("./directory").Directory>[] {
+function shardStubs(env: Env): DurableObjectStub<DirectoryApi>[] {
   const { shards } = readDirectoryConfig(env);
   return Array.from({ length: shards }, (_, i) => env.DIRECTORY.getByName(shardName(i)));
 }
@@ -18,7 +18,7 @@ export async function deploymentStats(env: Env): Promise<DirectoryStats> {
   try {
     parts = await Promise.all(shardStubs(env).map((shard) => shard.stats()));
   } catch (err) {
-    logEvent("stats_failed", { error: String(err) });
+    logEvent("stats_failed", { error: errorText(err) }, "error");
     throw new ApiError(503, "unavailable", "a directory shard did not answer; retry");
   }
   const total: DirectoryStats = { connections: 0, rooms: 0, groups: 0, uids: 0 };
@@ -37,7 +37,7 @@ export async function roomsOfUid(env: Env, uid: string): Promise<RoomName[]> {
   try {
     return await env.DIRECTORY.getByName(shardName(shardOf(`uid:${uid}`, shards))).roomsOf(uid);
   } catch (err) {
-    logEvent("directory_failed", { uid, error: String(err) });
+    logEvent("directory_failed", { uid, error: errorText(err) }, "error");
     throw new ApiError(503, "unavailable", "the directory did not answer; retry");
   }
 }
@@ -59,7 +59,7 @@ export async function listAll(env: Env, what: "uids" | "groups", cursor: string,
     parts = await Promise.all(
       shardStubs(env).map((shard) => (what === "uids" ? shard.listUids(cursor, limit) : shard.listGroups(cursor, limit))));
   } catch (err) {
-    logEvent("list_failed", { what, error: String(err) });
+    logEvent("list_failed", { what, error: errorText(err) }, "error");
     throw new ApiError(503, "unavailable", "a directory shard did not answer; retry");
   }
   const all = parts.flat().sort();
@@ -74,24 +74,18 @@ export async function listAll(env: Env, what: "uids" | "groups", cursor: string,
  * A shard that fails counts one failed room per item.
  */
 export async function broadcastAll(env: Env, items: RoomPushItem[]): Promise<BroadcastTally[]> {
-  const tallies = items.map((): BroadcastTally => ({ delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: 0 }));
+  const tallies = items.map(emptyTally);
   await Promise.all(
     shardStubs(env).map(async (shard, index) => {
       let parts: BroadcastTally[];
       try {
         parts = await shard.broadcast(items, `s${index}`);
       } catch (err) {
-        logEvent("broadcast_failed", { shard: index, messages: items.length, error: String(err) });
+        logEvent("broadcast_failed", { shard: index, messages: items.length, error: errorText(err) }, "error");
         for (const t of tallies) t.failed++;
         return;
       }
-      parts.forEach((part, i) => {
-        tallies[i].delivered += part.delivered;
-        tallies[i].queued += part.queued;
-        tallies[i].duplicates += part.duplicates;
-        tallies[i].rooms += part.rooms;
-        tallies[i].failed += part.failed;
-      });
+      parts.forEach((part, i) => addTally(tallies[i], part));
     }),
   );
   return tallies;

@@ -1,9 +1,10 @@
 /** A room's side of the directory: what it last told the shards, and the diff it sends next. */
-import { shardName, shardOf, type DirectoryConfig } from "./directory-config";
-import type { ShardReport } from "./directory";
-import type { Env } from "./env";
-import type { RoomName } from "./names";
-import type { SocketAttachment } from "./room-object";
+import type { RoomName } from "../contract/names";
+import { shardName, shardOf, type DirectoryConfig } from "../directory/config";
+import type { ShardReport } from "../directory/types";
+import type { Env } from "../env";
+import { errorText, logEvent } from "../util/log";
+import type { SocketAttachment } from "./types";
 
 /** What the shards have acknowledged, mirrored in the room's own storage. */
 interface Reported {
@@ -63,7 +64,7 @@ export class RoomReporter {
           await this.env.DIRECTORY.getByName(shardName(shard)).report(report);
         } catch (err) {
           ok = false;
-          console.error(JSON.stringify({ class: "RoomReporter", room: report.room, shard, error: String(err) }));
+          logEvent("room_error", { class: "RoomReporter", room: report.room, shard, error: errorText(err) }, "error");
           return;
         }
         this.acknowledge(report, state);

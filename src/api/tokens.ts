@@ -1,7 +1,7 @@
 import { sign, verify } from "hono/jwt";
 import { JwtTokenExpired } from "hono/utils/jwt/types";
-import { ApiError } from "./errors";
-import { isName } from "./names";
+import { ApiError } from "../contract/errors";
+import { isName } from "../contract/names";
 
 /** What a verified client token grants. */
 export interface ClientClaims {

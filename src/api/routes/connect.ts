@@ -1,11 +1,12 @@
 import { Hono } from "hono";
-import { legacyHandshakeEnabled, requireSecret, type Env } from "../env";
-import { ApiError } from "../errors";
-import { logEvent, roomStub, type AppContext } from "../http";
-import { isName, roomName, type RoomName } from "../names";
-import { CLOSE_POLICY } from "../protocol";
+import { ApiError } from "../../contract/errors";
+import { isName, roomName, type RoomName } from "../../contract/names";
+import { CLOSE_INTERNAL, CLOSE_POLICY } from "../../contract/protocol";
+import { legacyHandshakeEnabled, requireSecret, roomStub, type Env } from "../../env";
+import { ROOM_HEADER } from "../../room/types";
+import { logEvent } from "../../util/log";
+import type { AppContext } from "../http";
 import { checkName } from "../push-schema";
-import { ROOM_HEADER } from "../room-object";
 import { verifyClientToken } from "../tokens";
 
 /**
@@ -90,7 +91,7 @@ function legacyRelay(env: Env): Response {
         headers: { Upgrade: "websocket", [ROOM_HEADER.room]: room, [ROOM_HEADER.uid]: uid, [ROOM_HEADER.legacy]: "1" },
       })
       .then((response) => response.webSocket, () => null);
-    if (!ws) return server.close(1011, "room refused the connection");
+    if (!ws) return server.close(CLOSE_INTERNAL, "room refused the connection");
     ws.accept();
     upstream = ws;
     ws.addEventListener("message", (e) => safe(() => server.send(e.data)));
@@ -101,7 +102,7 @@ function legacyRelay(env: Env): Response {
     closed = true;
     safe(() => upstream?.close(closeCode(e.code), e.reason));
   });
-  server.addEventListener("error", () => safe(() => upstream?.close(1011, "client error")));
+  server.addEventListener("error", () => safe(() => upstream?.close(CLOSE_INTERNAL, "client error")));
   return new Response(null, { status: 101, webSocket: client });
 }
 

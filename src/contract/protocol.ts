@@ -6,6 +6,8 @@ export const PONG = "pong";
 /** Close codes of the contract (4000/4001) and the RFC 6455 ones we use. */
 export const CLOSE_KICKED = 4000;
 export const CLOSE_REMOVED_FROM_GROUP = 4001;
+/** RFC 6455 "going away": what a socket silent past HEARTBEAT_TIMEOUT_S is closed with. */
+export const CLOSE_HEARTBEAT = 1001;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL = 1011;
@@ -29,7 +31,6 @@ export interface ErrorFrame {
   code: ClientErrorCode;
   message: string;
 }
-export type ServerFrame = InitFrame | JoinFrame | ErrorFrame;
 
 export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited";
 

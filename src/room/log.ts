@@ -1,5 +1,5 @@
 /** A room's message log and seen-id set in its SQLite storage. */
-import type { OutboundMessage } from "./protocol";
+import type { OutboundMessage } from "../contract/protocol";
 
 /** How long a message id is remembered for de-duplication. */
 export const DEDUPE_WINDOW_MS = 24 * 3600 * 1000;

@@ -1,37 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { chunk, mapLimit, safeDirectoryConfig, type DirectoryConfig } from "./directory-config";
-import type { Env } from "./env";
-import { roomStub } from "./http";
-import type { RoomName } from "./names";
-import type { RoomPushItem, RoomPushResult } from "./room-object";
-
-/** What a room tells one shard; rooms send only what changed since the shard last acknowledged. */
-export interface ShardReport {
-  room: RoomName;
-  /** The room's live sockets, sent to the room's own shard only; 0 deregisters the room. */
-  connections?: number;
-  /** uids this shard indexes that now have a socket in the room. */
-  add: string[];
-  /** uids this shard indexes that no longer have one. */
-  remove: string[];
-}
-
-/** One broadcast message's outcome over a set of rooms. */
-export interface BroadcastTally {
-  delivered: number;
-  /** Rooms that stored the message in their log. */
-  queued: number;
-  duplicates: number;
-  rooms: number;
-  failed: number;
-}
-
-export interface DirectoryStats {
-  connections: number;
-  rooms: number;
-  groups: number;
-  uids: number;
-}
+import type { RoomName } from "../contract/names";
+import { roomStub, type Env } from "../env";
+import type { RoomPushItem, RoomPushResult } from "../room/types";
+import { chunk, mapLimit } from "../util/async";
+import { errorText, logEvent } from "../util/log";
+import { safeDirectoryConfig, type DirectoryConfig } from "./config";
+import {
+  addTally, emptyTally, tallyOf,
+  type BroadcastTally, type DirectoryApi, type DirectoryStats, type ShardReport,
+} from "./types";
 
 /** Room RPCs in flight at once from one invocation of a shard or relay. */
 const CONCURRENCY = 100;
@@ -49,7 +26,7 @@ const VERIFY_AFTER_MS = 24 * 3600 * 1000;
  * A shard holds the live rooms that hash to it (`rooms`) and, for the uids that hash to it,
  * which rooms hold them (`members`): enough for `all` pushes, `/stats` and kicks by uid.
  */
-export class Directory extends DurableObject<Env> {
+export class Directory extends DurableObject<Env> implements DirectoryApi {
   private readonly sql: SqlStorage;
   private readonly config: DirectoryConfig;
   private tablesReady = false;
@@ -131,27 +108,28 @@ export class Directory extends DurableObject<Env> {
         .exec<{ room: RoomName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - Math.max(VERIFY_AFTER_MS, 3 * this.config.leaseMs), VERIFY_BATCH)
         .toArray();
       await mapLimit(stale, CONCURRENCY, ({ room }) =>
-        roomStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: String(err) })));
+        roomStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: errorText(err) })));
       const { n } = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rooms").one();
       if (n > 0) await this.ctx.storage.setAlarm(now + this.config.leaseMs);
     } catch (err) {
-      this.log("alarm", { error: String(err) });
+      this.log("alarm", { error: errorText(err) });
     }
   }
 
   // Calls at most `fanout` rooms or relays from this invocation: the tree is as deep as it must be.
   private async fanOut(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
-    const tallies = items.map((): BroadcastTally => ({ delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: 0 }));
+    const tallies = items.map(emptyTally);
     if (rooms.length <= this.config.fanout) {
-      await mapLimit(rooms, CONCURRENCY, async (room) => addRoom(tallies, await this.pushRoom(room, items)));
+      await mapLimit(rooms, CONCURRENCY, async (room) => addRoomResults(tallies, await this.pushRoom(room, items)));
       return tallies;
     }
     const parts = chunk(rooms, Math.ceil(rooms.length / this.config.fanout));
     await mapLimit(parts.map((part, i) => [part, `${label}.${i}`] as const), CONCURRENCY, async ([part, name]) => {
       try {
-        addTallies(tallies, await this.env.DIRECTORY.getByName(`relay:${name}`).relay(part, items, name));
+        const parts = await this.env.DIRECTORY.getByName(`relay:${name}`).relay(part, items, name);
+        parts.forEach((t, i) => addTally(tallies[i], t));
       } catch (err) {
-        this.log("relay", { relay: name, rooms: part.length, error: String(err) });
+        this.log("relay", { relay: name, rooms: part.length, error: errorText(err) });
         for (const t of tallies) t.failed += part.length;
       }
     });
@@ -162,7 +140,7 @@ export class Directory extends DurableObject<Env> {
     try {
       return await roomStub(this.env, room).push(room, items);
     } catch (err) {
-      this.log("broadcast", { room, error: String(err) });
+      this.log("broadcast", { room, error: errorText(err) });
       return null;
     }
   }
@@ -176,27 +154,15 @@ export class Directory extends DurableObject<Env> {
   }
 
   private log(method: string, fields: Record<string, unknown>): void {
-    console.error(JSON.stringify({ class: "Directory", method, ...fields }));
+    logEvent("directory_error", { class: "Directory", method, ...fields }, "error");
   }
 }
 
-function addRoom(tallies: BroadcastTally[], results: RoomPushResult[] | null): void {
+// A room that did not answer counts as one failed room for every item.
+function addRoomResults(tallies: BroadcastTally[], results: RoomPushResult[] | null): void {
   tallies.forEach((t, i) => {
     const r = results?.[i];
-    if (!r) return void t.failed++;
-    t.rooms++;
-    t.delivered += r.delivered;
-    if (r.queued) t.queued++;
-    if (r.duplicate) t.duplicates++;
-  });
-}
-
-function addTallies(into: BroadcastTally[], from: BroadcastTally[]): void {
-  into.forEach((t, i) => {
-    t.delivered += from[i].delivered;
-    t.queued += from[i].queued;
-    t.duplicates += from[i].duplicates;
-    t.rooms += from[i].rooms;
-    t.failed += from[i].failed;
+    if (r) addTally(t, tallyOf(r));
+    else t.failed++;
   });
 }

@@ -1,13 +1,14 @@
 /** Validation of `POST /push` bodies into push plans. Pure: zod only. */
 import { z } from "zod";
-import { ApiError } from "./errors";
-import { NAME_RULE, isName, roomName, roomOfClientId, type RoomName } from "./names";
+import { ApiError } from "../contract/errors";
+import { NAME_RULE, isName, roomName, roomOfClientId, type RoomName } from "../contract/names";
+import type { OutboundMessage } from "../contract/protocol";
+import { utf8Length } from "../util/text";
 import { memberSpan } from "./json-spans";
-import type { OutboundMessage } from "./protocol";
 
 export const MAX_BATCH = 1000;
-export const MAX_TARGETS = 1000;
-export const MAX_TTL_S = 30 * 24 * 3600;
+const MAX_TARGETS = 1000;
+const MAX_TTL_S = 30 * 24 * 3600;
 const TARGETS = ["uid", "uids", "group", "groups", "all", "clientId"] as const;
 
 const messageSchema = z
@@ -155,10 +156,4 @@ function checkClientId(value: string, field: string): void {
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
-}
-
-const encoder = new TextEncoder();
-/** Byte length of `text` as UTF-8. */
-export function utf8Length(text: string): number {
-  return encoder.encode(text).length;
 }

@@ -1,6 +1,6 @@
 /** Sending one message to many sockets of a room. */
-import { envelope, type OutboundMessage } from "./protocol";
-import type { SocketAttachment } from "./room-object";
+import { envelope, type OutboundMessage } from "../contract/protocol";
+import type { SocketAttachment } from "./types";
 
 export interface FanOutOptions {
   /** clientIds that must not receive it (`exclude` of a group push). */

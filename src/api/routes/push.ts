@@ -1,8 +1,9 @@
 import { Hono } from "hono";
+import { ApiError, errorBody } from "../../contract/errors";
+import { readLimits, type Env } from "../../env";
+import { logEvent } from "../../util/log";
 import { deliver } from "../deliver";
-import { readLimits, type Env } from "../env";
-import { ApiError, errorBody } from "../errors";
-import { logEvent, readJsonBody } from "../http";
+import { readJsonBody } from "../http";
 import { elementSpans, valueSpan } from "../json-spans";
 import { MAX_BATCH, planMessage, type PlanResult } from "../push-schema";
 
