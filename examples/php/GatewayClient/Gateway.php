@@ -9,7 +9,7 @@
 //   Gateway::$secretKey = getenv('PUSH_SECRET');
 //
 // Plain PHP >= 7.4 with the curl extension; no composer. One curl handle is reused, so the
-// requests of one PHP process share a kept-alive connection. Each method below names the HTTP
+// requests of one PHP process share a kept-alive connection. Each method body shows the HTTP
 // call it makes; the routes are in the README's HTTP API reference. Methods tied to GatewayWorker's
 // processes (the "current client", setBusinessWorker) throw an EdgepushException saying why.
 
