@@ -91,3 +91,12 @@ export interface ClientInfo {
   groups: string[];
   session: Record<string, unknown> | null;
 }
+
+/** Headers the Worker sets on an upgrade it forwards to a gateway (never trusted from clients). */
+export const GATEWAY_HEADER = {
+  protocol: "x-edgepush-gw-protocol",
+  shard: "x-edgepush-gw-shard",
+  uid: "x-edgepush-uid",
+  groups: "x-edgepush-groups",
+  format: "x-edgepush-format",
+} as const;

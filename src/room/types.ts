@@ -46,12 +46,6 @@ export interface RoomPushResult {
 /** The connections of one target in a room: a uid's sockets, or one clientId. */
 export type SocketTarget = { uid: string } | { clientId: string };
 
-/** What a room's directory report says of its gateway subscribers. */
-export interface RemoteSummary {
-  uids: Set<string>;
-  gateways: number;
-}
-
 /** Who is connected to a room. */
 export interface RoomPresence {
   connections: number;
