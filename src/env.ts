@@ -109,3 +109,12 @@ export function readLimits(env: Env): Limits {
   }
   return out;
 }
+
+/** Like `readLimits`, but a bad var falls back to the defaults: a Durable Object cannot answer 500 (the Worker names the var). */
+export function safeLimits(env: Env): Limits {
+  try {
+    return readLimits(env);
+  } catch {
+    return readLimits({} as Env);
+  }
+}

@@ -5,7 +5,7 @@ import {
   CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
-import { readLimits, type Env, type Limits } from "./env";
+import { safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
@@ -323,14 +323,5 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private report(method: string, err: unknown): void {
     logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
-  }
-}
-
-// A bad limit var is reported by the Worker with its name; the room falls back to defaults.
-function safeLimits(env: Env): Limits {
-  try {
-    return readLimits(env);
-  } catch {
-    return readLimits({} as Env);
   }
 }

@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "../contract/errors";
-import { gatewayName, newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
+import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
 import { ReportLoop } from "../directory/report-loop";
 import { RoomReporter } from "../directory/reporter";
-import { readLimits, roomStub, type Env, type Limits } from "../env";
+import { roomStub, safeLimits, type Env, type Limits } from "../env";
 import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
@@ -30,8 +30,10 @@ const RETRY_MS = 5_000;
  * on the Hibernation API. Each connection subscribes to rooms; a room hands this gateway its
  * messages in one RPC, and the gateway sends them to its subscribers in their protocol.
  */
-export class GatewayObject extends DurableObject<Env> implements GatewayApi, GatewayHost {
-  readonly connections: Connections;
+export class GatewayObject extends DurableObject<Env> implements GatewayApi {
+  private readonly connections: Connections;
+  /** What protocol handlers may use; not part of the RPC surface. */
+  private readonly host: GatewayHost;
   private readonly limits: Limits;
   private readonly links: RoomLinks;
   private readonly reporter: RoomReporter;
@@ -45,9 +47,19 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
     this.name = (ctx.id.name ?? "gw:0") as GatewayName;
     this.connections = new Connections(ctx.getWebSockets());
+    this.host = {
+      env,
+      connections: this.connections,
+      subscribe: (ws, sub) => this.subscribe(ws, sub),
+      unsubscribe: (ws, room) => this.unsubscribe(ws, room),
+      bind: (ws, uid, userData) => this.bind(ws, uid, userData),
+      clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
+      send: (ws, text) => this.send(ws, text),
+      closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
+    };
     this.links = new RoomLinks(ctx.storage.sql, env, this.name);
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.report(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
+    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
     ctx.waitUntil(this.links.reconcile(new Set(this.connections.rooms())));
   }
@@ -58,7 +70,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
       return await this.accept(request);
     } catch (err) {
       const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "gateway failed to accept");
-      if (!(err instanceof ApiError)) this.report_("fetch", err);
+      if (!(err instanceof ApiError)) this.logError("fetch", err);
       return Response.json(errorBody(apiError), { status: apiError.status });
     }
   }
@@ -123,68 +135,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     return { clientIds, sessions: {} };
   }
 
-  // ---- GatewayHost: what protocol handlers use ----
-
-  async subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) throw new Error("connection is gone");
-    this.connections.subscribe(ws, sub);
-    try {
-      return await this.links.track(sub.room, [this.change(attachment, sub, true)], true);
-    } catch (err) {
-      this.connections.unsubscribe(ws, sub.room);
-      throw err;
-    }
-  }
-
-  async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
-    const attachment = this.connections.get(ws);
-    const sub = attachment && this.connections.unsubscribe(ws, room);
-    if (!attachment || !sub) return false;
-    await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
-    return true;
-  }
-
-  async bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) return;
-    if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
-    this.connections.setUid(ws, uid, userData);
-    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) });
-    // The rooms it is in learn its new uid (presence members keep their own user_id).
-    const bound = this.connections.get(ws)!;
-    await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
-      this.links.track(s.room, [this.change(bound, s, true)], true)));
-    this.ctx.waitUntil(this.loop.sync());
-  }
-
-  async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
-  }
-
-  send(ws: WebSocket, text: string): boolean {
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    try {
-      ws.send(text);
-      return true;
-    } catch (err) {
-      // One broken socket never stops a fan-out: close it, the others go on.
-      this.report_("send", err);
-      this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
-      return false;
-    }
-  }
-
-  closeSocket(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code, reason);
-    } catch {
-      // already closed
-    }
-    this.forget(ws);
-  }
-
   // ---- runtime entry points ----
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -196,9 +146,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       }
       if (typeof message !== "string") return void this.send(ws, errorFrame("binary_not_supported", "send text frames"));
-      await HANDLERS[attachment.protocol].message(this, ws, attachment, message);
+      await HANDLERS[attachment.protocol].message(this.host, ws, attachment, message);
     } catch (err) {
-      this.report_("webSocketMessage", err);
+      this.logError("webSocketMessage", err);
     }
   }
 
@@ -213,7 +163,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.report_("webSocketError", error);
+    this.logError("webSocketError", error);
     this.forget(ws);
   }
 
@@ -221,8 +171,70 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     try {
       await this.loop.sync();
     } catch (err) {
-      this.report_("alarm", err);
+      this.logError("alarm", err);
     }
+  }
+
+  // ---- GatewayHost: what protocol handlers use ----
+
+  private async subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult> {
+    const attachment = this.connections.get(ws);
+    if (!attachment) throw new Error("connection is gone");
+    this.connections.subscribe(ws, sub);
+    try {
+      return await this.links.track(sub.room, [this.change(attachment, sub, true)], true);
+    } catch (err) {
+      this.connections.unsubscribe(ws, sub.room);
+      throw err;
+    }
+  }
+
+  private async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
+    const attachment = this.connections.get(ws);
+    const sub = attachment && this.connections.unsubscribe(ws, room);
+    if (!attachment || !sub) return false;
+    await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
+    return true;
+  }
+
+  private async bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void> {
+    const attachment = this.connections.get(ws);
+    if (!attachment) return;
+    if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
+    this.connections.setUid(ws, uid, userData);
+    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) });
+    // The rooms it is in learn its new uid (presence members keep their own user_id).
+    const bound = this.connections.get(ws)!;
+    await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
+      this.links.track(s.room, [this.change(bound, s, true)], true)));
+    this.ctx.waitUntil(this.loop.sync());
+  }
+
+  private async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
+    const attachment = this.connections.get(ws);
+    if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
+  }
+
+  private send(ws: WebSocket, text: string): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(text);
+      return true;
+    } catch (err) {
+      // One broken socket never stops a fan-out: close it, the others go on.
+      this.logError("send", err);
+      this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
+      return false;
+    }
+  }
+
+  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+    this.forget(ws);
   }
 
   private async accept(request: Request): Promise<Response> {
@@ -245,7 +257,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
-    HANDLERS[protocol].opened(this, server, attachment);
+    HANDLERS[protocol].opened(this.host, server, attachment);
     await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
@@ -260,7 +272,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
       await Promise.all(groups.map((g) => this.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");
-      this.report_("join", err);
+      this.logError("join", err);
       throw new ApiError(503, "unavailable", "a room did not answer; retry");
     }
   }
@@ -293,15 +305,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     return change;
   }
 
-  private report(force: boolean): Promise<boolean> {
+  private reportToDirectory(force: boolean): Promise<boolean> {
     const sockets = [...this.connections.entries()].map(([, a]) => ({ uid: a.uid }));
     return this.reporter.report(this.name, sockets, { uids: new Set(), gateways: 0 }, force).catch((err: unknown) => {
-      this.report_("report", err);
+      this.logError("report", err);
       return false;
     });
   }
 
-  private report_(method: string, err: unknown): void {
+  private logError(method: string, err: unknown): void {
     logEvent("gateway_error", { class: "GatewayObject", gateway: this.name, method, error: errorText(err) }, "error");
   }
 }
@@ -312,13 +324,3 @@ function parseGroups(header: string | null): string[] {
   return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
 }
 
-// A bad limit var is reported by the Worker with its name; the gateway falls back to defaults.
-function safeLimits(env: Env): Limits {
-  try {
-    return readLimits(env);
-  } catch {
-    return readLimits({} as Env);
-  }
-}
-
-export { gatewayName };
