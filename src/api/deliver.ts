@@ -1,9 +1,9 @@
 /** Sends validated push plans to their rooms: one RPC per room per request. */
 import { ApiError } from "../contract/errors";
-import type { RoomName } from "../contract/names";
+import { isGatewayName, type GatewayName, type RoomName } from "../contract/names";
 import { broadcastAll } from "../directory/client";
 import { addTally, emptyTally, tallyOf, type BroadcastTally } from "../directory/types";
-import { roomStub, type Env } from "../env";
+import { gatewayStub, roomStub, type Env } from "../env";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
 import { errorText, logEvent } from "../util/log";
 import type { PushPlan } from "./push-schema";
@@ -36,8 +36,8 @@ export async function deliver(env: Env, plans: PushPlan[]): Promise<DeliveryResu
 }
 
 /** One batch per target room, in plan order, plus the `all` messages. */
-function groupByRoom(plans: PushPlan[]): { rooms: Map<RoomName, Batch>; broadcast: Batch } {
-  const rooms = new Map<RoomName, Batch>();
+function groupByRoom(plans: PushPlan[]): { rooms: Map<RoomName | GatewayName, Batch>; broadcast: Batch } {
+  const rooms = new Map<RoomName | GatewayName, Batch>();
   const broadcast: Batch = { items: [], owners: [] };
   plans.forEach((plan, index) => {
     const item: RoomPushItem = {
@@ -46,12 +46,13 @@ function groupByRoom(plans: PushPlan[]): { rooms: Map<RoomName, Batch>; broadcas
       dedupe: plan.givenId,
       exclude: plan.exclude.length > 0 ? plan.exclude : undefined,
       clientId: plan.clientId,
+      broadcast: plan.all || undefined,
     };
     if (plan.all) {
       broadcast.items.push(item);
       broadcast.owners.push(index);
     }
-    for (const room of plan.rooms) {
+    for (const room of plan.gateway ? [plan.gateway] : plan.rooms) {
       let batch = rooms.get(room);
       if (!batch) rooms.set(room, (batch = { items: [], owners: [] }));
       batch.items.push(item);
@@ -66,16 +67,22 @@ async function sendBroadcast(env: Env, batch: Batch, tallies: BroadcastTally[]):
   results.forEach((result, i) => addTally(tallies[batch.owners[i]], result));
 }
 
-async function sendToRoom(env: Env, room: RoomName, batch: Batch, tallies: BroadcastTally[]): Promise<void> {
+async function sendToRoom(env: Env, room: RoomName | GatewayName, batch: Batch, tallies: BroadcastTally[]): Promise<void> {
   let results: RoomPushResult[];
   try {
-    results = await roomStub(env, room).push(room, batch.items);
+    results = isGatewayName(room) ? await toGateway(env, room, batch.items) : await roomStub(env, room).push(room, batch.items);
   } catch (err) {
     logEvent("push_failed", { room, messages: batch.items.length, error: errorText(err) }, "error");
     for (const owner of batch.owners) tallies[owner].failed++;
     return;
   }
   results.forEach((result, i) => addTally(tallies[batch.owners[i]], tallyOf(result)));
+}
+
+// Pushes to gateway connections by clientId: live only, like a `/ws` socket's.
+async function toGateway(env: Env, gateway: GatewayName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
+  const delivered = await gatewayStub(env, gateway).deliverTo(items);
+  return delivered.map((n) => ({ delivered: n, queued: false, duplicate: false }));
 }
 
 function answer(plan: PushPlan, tally: BroadcastTally): DeliveryResult {

@@ -1,7 +1,10 @@
 /** Validation of `POST /push` bodies into push plans. Pure: zod only. */
 import { z } from "zod";
 import { ApiError } from "../contract/errors";
-import { NAME_RULE, isName, roomName, roomOfClientId, type RoomName } from "../contract/names";
+import {
+  NAME_RULE, gatewayName, gatewayOfClientId, isClientId, isName, roomName, roomOfClientId,
+  type GatewayName, type RoomName,
+} from "../contract/names";
 import type { OutboundMessage } from "../contract/protocol";
 import { utf8Length } from "../util/text";
 import { memberSpan } from "./json-spans";
@@ -10,6 +13,9 @@ export const MAX_BATCH = 1000;
 const MAX_TARGETS = 1000;
 const MAX_TTL_S = 30 * 24 * 3600;
 const TARGETS = ["uid", "uids", "group", "groups", "all", "clientId"] as const;
+/** Pusher's limit on event names. */
+const MAX_EVENT_NAME = 200;
+const EVENT_NAME = /^[^\u0000-\u001f]+$/;
 
 const messageSchema = z
   .object({
@@ -23,6 +29,7 @@ const messageSchema = z
     id: z.string().min(1).max(256),
     ttl: z.number().int().min(0).max(MAX_TTL_S),
     exclude: z.array(z.string()).max(MAX_TARGETS),
+    event: z.string().min(1).max(MAX_EVENT_NAME).regex(EVENT_NAME, "expected an event name without control characters"),
   })
   .partial()
   .loose();
@@ -31,8 +38,10 @@ type Message = z.infer<typeof messageSchema>;
 
 /** One validated message: where it goes and what it carries. */
 export interface PushPlan {
-  /** Target rooms; empty with `all`. */
+  /** Target rooms; empty with `all` and with a gateway connection's clientId. */
   rooms: RoomName[];
+  /** The gateway holding `clientId`, when it is a gateway connection. */
+  gateway?: GatewayName;
   all: boolean;
   clientId?: string;
   exclude: string[];
@@ -91,8 +100,20 @@ function plan(value: unknown, maxPayloadBytes: number, sourceText?: string): Pus
     exclude,
     ttl: msg.ttl,
     givenId: msg.id !== undefined,
-    message: { id: msg.id ?? crypto.randomUUID(), dataJson, raw, ts: Date.now() },
+    message: withEvent({ id: msg.id ?? crypto.randomUUID(), dataJson, raw, ts: Date.now() }, msg.event),
+    ...(gatewayTarget(msg.clientId) ?? {}),
   };
+}
+
+function withEvent(message: OutboundMessage, event: string | undefined): OutboundMessage {
+  if (event !== undefined) message.event = event;
+  return message;
+}
+
+// A gateway connection's clientId is pushed to its gateway, not to a room.
+function gatewayTarget(clientId: string | undefined): { gateway: GatewayName } | null {
+  const shard = gatewayOfClientId(clientId);
+  return shard === null ? null : { gateway: gatewayName(shard) };
 }
 
 /**
@@ -136,7 +157,10 @@ function targetRooms(msg: Message): RoomName[] {
   if (msg.group !== undefined) return [roomName("group", checkName(msg.group, "group"))];
   if (msg.uids) return unique(msg.uids.map((u, i) => roomName("uid", checkName(u, `uids.${i}`))));
   if (msg.groups) return unique(msg.groups.map((g, i) => roomName("group", checkName(g, `groups.${i}`))));
-  if (msg.clientId !== undefined) return [roomOfClientId(msg.clientId)!];
+  if (msg.clientId !== undefined) {
+    const room = roomOfClientId(msg.clientId);
+    return room ? [room] : [];
+  }
   return [];
 }
 
@@ -149,7 +173,7 @@ export function checkName(value: unknown, field: string): string {
 }
 
 function checkClientId(value: string, field: string): void {
-  if (!roomOfClientId(value)) {
+  if (!isClientId(value)) {
     throw new ApiError(400, "invalid_name", `${field}: ${JSON.stringify(value)} is not a clientId issued by edgepush`);
   }
 }

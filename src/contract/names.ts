@@ -56,3 +56,40 @@ function toBase64Url(binary: string): string {
 function fromBase64Url(text: string): string {
   return atob(text.replace(/-/g, "+").replace(/_/g, "/"));
 }
+
+/** `gw:<shard>`: the Durable Object name of a gateway shard. */
+export type GatewayName = `gw:${number}`;
+
+export function gatewayName(shard: number): GatewayName {
+  return `gw:${shard}`;
+}
+
+// A gateway connection's id is shaped like a Pusher socket_id (`\d+\.\d+`) and names its shard
+// first, so the Worker routes `{"clientId"}` pushes and binds to it without a lookup table.
+const GATEWAY_CLIENT_ID = /^(\d{1,6})\.(\d{8,20})$/;
+
+/** What the directory lists as live: a room, or a gateway shard (it registers the same way). */
+export type ListedName = RoomName | GatewayName;
+
+export function isGatewayName(name: string): name is GatewayName {
+  return name.startsWith("gw:");
+}
+
+/** A new id for a connection held by gateway `shard`. */
+export function newGatewayClientId(shard: number, random: Uint8Array): string {
+  let digits = "";
+  for (const byte of random) digits += String(byte % 10);
+  return `${shard}.${digits.padEnd(16, "0").slice(0, 16)}`;
+}
+
+/** The gateway shard a connection id names, or null when it is not a gateway connection's id. */
+export function gatewayOfClientId(clientId: unknown): number | null {
+  if (typeof clientId !== "string") return null;
+  const match = GATEWAY_CLIENT_ID.exec(clientId);
+  return match ? Number(match[1]) : null;
+}
+
+/** True when `clientId` is any connection id edgepush issues (a `/ws` socket or a gateway one). */
+export function isClientId(clientId: unknown): clientId is string {
+  return roomOfClientId(clientId) !== null || gatewayOfClientId(clientId) !== null;
+}

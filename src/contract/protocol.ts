@@ -45,11 +45,14 @@ export interface OutboundMessage {
   /** What a `format=raw` or legacy socket receives, byte for byte. */
   raw: string;
   ts: number;
+  /** The event name (Pusher's `event`; `POST /push`'s optional `event`); absent means `push`. */
+  event?: string;
 }
 
 /** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */
 export function envelope(seq: number, msg: OutboundMessage): string {
-  return `{"type":"push","seq":${seq},"id":${JSON.stringify(msg.id)},"data":${msg.dataJson},"ts":${msg.ts}}`;
+  const event = msg.event === undefined ? "" : `"event":${JSON.stringify(msg.event)},`;
+  return `{"type":"push","seq":${seq},"id":${JSON.stringify(msg.id)},${event}"data":${msg.dataJson},"ts":${msg.ts}}`;
 }
 
 export function errorFrame(code: ClientErrorCode, message: string): string {

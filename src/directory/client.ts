@@ -1,11 +1,12 @@
 /** The Worker's calls to the room directory: all shards for stats and `all`, one for a uid. */
 import { ApiError } from "../contract/errors";
-import type { RoomName } from "../contract/names";
+import type { ListedName } from "../contract/names";
 import type { Env } from "../env";
 import type { RoomPushItem } from "../room/types";
+import type { DirectoryApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { readDirectoryConfig, shardName, shardOf } from "./config";
-import { addTally, emptyTally, type BroadcastTally, type DirectoryApi, type DirectoryStats } from "./types";
+import { addTally, emptyTally, type BroadcastTally, type DirectoryStats } from "./types";
 
 function shardStubs(env: Env): DurableObjectStub<DirectoryApi>[] {
   const { shards } = readDirectoryConfig(env);
@@ -32,7 +33,7 @@ export async function deploymentStats(env: Env): Promise<DirectoryStats> {
 }
 
 /** Every room where `uid` has a live socket: its own room and the groups it joined. */
-export async function roomsOfUid(env: Env, uid: string): Promise<RoomName[]> {
+export async function roomsOfUid(env: Env, uid: string): Promise<ListedName[]> {
   const { shards } = readDirectoryConfig(env);
   try {
     return await env.DIRECTORY.getByName(shardName(shardOf(`uid:${uid}`, shards))).roomsOf(uid);

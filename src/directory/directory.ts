@@ -1,13 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import type { RoomName } from "../contract/names";
-import { roomStub, type Env } from "../env";
+import type { ListedName } from "../contract/names";
+import { listedStub, type Env } from "../env";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
 import { chunk, mapLimit } from "../util/async";
+import type { DirectoryApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { safeDirectoryConfig, type DirectoryConfig } from "./config";
 import {
   addTally, emptyTally, tallyOf,
-  type BroadcastTally, type DirectoryApi, type DirectoryStats, type ShardReport,
+  type BroadcastTally, type DirectoryStats, type ShardReport,
 } from "./types";
 
 /** Room RPCs in flight at once from one invocation of a shard or relay. */
@@ -42,11 +43,13 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     this.tables();
     for (const uid of r.remove) this.sql.exec("DELETE FROM members WHERE uid = ? AND room = ?", uid, r.room);
     for (const uid of r.add) this.sql.exec("INSERT OR IGNORE INTO members (uid, room) VALUES (?, ?)", uid, r.room);
-    if (r.connections === 0) this.sql.exec("DELETE FROM rooms WHERE room = ?", r.room);
-    else if (r.connections !== undefined) {
+    if (r.connections === undefined) return;
+    const gateways = r.gateways ?? 0;
+    if (r.connections === 0 && gateways === 0) this.sql.exec("DELETE FROM rooms WHERE room = ?", r.room);
+    else {
       this.sql.exec(
-        "INSERT INTO rooms (room, connections, seen) VALUES (?, ?, ?) ON CONFLICT (room) DO UPDATE SET connections = excluded.connections, seen = excluded.seen",
-        r.room, r.connections, Date.now());
+        "INSERT INTO rooms (room, connections, gateways, seen) VALUES (?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET connections = excluded.connections, gateways = excluded.gateways, seen = excluded.seen",
+        r.room, r.connections, gateways, Date.now());
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.config.leaseMs);
     }
   }
@@ -56,16 +59,16 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     this.tables();
     const rooms = this.sql
       .exec<{ rooms: number; connections: number; groups: number }>(
-        "SELECT COUNT(*) AS rooms, COALESCE(SUM(connections), 0) AS connections, COALESCE(SUM(substr(room, 1, 6) = 'group:'), 0) AS groups FROM rooms")
+        "SELECT COALESCE(SUM(substr(room, 1, 3) != 'gw:'), 0) AS rooms, COALESCE(SUM(connections), 0) AS connections, COALESCE(SUM(substr(room, 1, 6) = 'group:'), 0) AS groups FROM rooms")
       .one();
     const { uids } = this.sql.exec<{ uids: number }>("SELECT COUNT(DISTINCT uid) AS uids FROM members").one();
     return { ...rooms, uids };
   }
 
   /** Rooms where `uid` has a socket (its own room included); `uid` must hash to this shard. */
-  roomsOf(uid: string): RoomName[] {
+  roomsOf(uid: string): ListedName[] {
     this.tables();
-    return this.sql.exec<{ room: RoomName }>("SELECT room FROM members WHERE uid = ?", uid).toArray().map((r) => r.room);
+    return this.sql.exec<{ room: ListedName }>("SELECT room FROM members WHERE uid = ?", uid).toArray().map((r) => r.room);
   }
 
   /** Up to `limit` uids this shard indexes, in order, after `cursor`. */
@@ -90,12 +93,13 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
   /** Pushes `items` to every live room of this shard; one tally per item. */
   async broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
     this.tables();
-    const rooms = this.sql.exec<{ room: RoomName }>("SELECT room FROM rooms").toArray().map((r) => r.room);
+    // Rooms whose only subscribers are on gateways are skipped: gateways register themselves.
+    const rooms = this.sql.exec<{ room: ListedName }>("SELECT room FROM rooms WHERE connections > 0").toArray().map((r) => r.room);
     return this.fanOut(rooms, items, label);
   }
 
   /** A relay's part of a broadcast too large for one invocation's subrequests. */
-  relay(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
+  relay(rooms: ListedName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
     return this.fanOut(rooms, items, label);
   }
 
@@ -105,10 +109,10 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
       this.tables();
       const now = Date.now();
       const stale = this.sql
-        .exec<{ room: RoomName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - Math.max(VERIFY_AFTER_MS, 3 * this.config.leaseMs), VERIFY_BATCH)
+        .exec<{ room: ListedName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - Math.max(VERIFY_AFTER_MS, 3 * this.config.leaseMs), VERIFY_BATCH)
         .toArray();
       await mapLimit(stale, CONCURRENCY, ({ room }) =>
-        roomStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: errorText(err) })));
+        listedStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: errorText(err) })));
       const { n } = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rooms").one();
       if (n > 0) await this.ctx.storage.setAlarm(now + this.config.leaseMs);
     } catch (err) {
@@ -117,7 +121,7 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
   }
 
   // Calls at most `fanout` rooms or relays from this invocation: the tree is as deep as it must be.
-  private async fanOut(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
+  private async fanOut(rooms: ListedName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
     const tallies = items.map(emptyTally);
     if (rooms.length <= this.config.fanout) {
       await mapLimit(rooms, CONCURRENCY, async (room) => addRoomResults(tallies, await this.pushRoom(room, items)));
@@ -136,9 +140,9 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     return tallies;
   }
 
-  private async pushRoom(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[] | null> {
+  private async pushRoom(room: ListedName, items: RoomPushItem[]): Promise<RoomPushResult[] | null> {
     try {
-      return await roomStub(this.env, room).push(room, items);
+      return await listedStub(this.env, room).push(room, items);
     } catch (err) {
       this.log("broadcast", { room, error: errorText(err) });
       return null;
@@ -147,7 +151,10 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
 
   private tables(): void {
     if (this.tablesReady) return;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, connections INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, connections INTEGER NOT NULL, seen INTEGER NOT NULL, gateways INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
+    // Shards made before the gateway tier get the column.
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(rooms)").toArray();
+    if (!columns.some((c) => c.name === "gateways")) this.sql.exec("ALTER TABLE rooms ADD COLUMN gateways INTEGER NOT NULL DEFAULT 0");
     // No index on `seen`: the daily check scans (rows read are cheap), every report skips an index write.
     this.sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT NOT NULL, room TEXT NOT NULL, PRIMARY KEY (uid, room)) WITHOUT ROWID");
     this.tablesReady = true;

@@ -1,12 +1,15 @@
 /** Shapes shared by the directory, the rooms that report to it and the Worker that asks it. */
-import type { RoomName } from "../contract/names";
+import type { GatewayName, RoomName } from "../contract/names";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
 
 /** What a room tells one shard; rooms send only what changed since the shard last acknowledged. */
 export interface ShardReport {
-  room: RoomName;
-  /** The room's live sockets, sent to the room's own shard only; 0 deregisters the room. */
+  /** A room, or a gateway shard registering its connections and bound uids. */
+  room: RoomName | GatewayName;
+  /** The room's live sockets, sent to the room's own shard only (with `gateways`). */
   connections?: number;
+  /** Gateways holding subscribers of the room; a room with neither sockets nor gateways deregisters. */
+  gateways?: number;
   /** uids this shard indexes that now have a socket in the room. */
   add: string[];
   /** uids this shard indexes that no longer have one. */
@@ -30,17 +33,6 @@ export interface DirectoryStats {
   uids: number;
 }
 
-/** What rooms and the Worker call on a shard or relay (Directory implements it). */
-export interface DirectoryApi extends Rpc.DurableObjectBranded {
-  report(r: ShardReport): Promise<void>;
-  stats(): DirectoryStats;
-  roomsOf(uid: string): RoomName[];
-  listUids(cursor: string, limit: number): string[];
-  listGroups(cursor: string, limit: number): string[];
-  broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
-  relay(rooms: RoomName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
-}
-
 /** A tally of nothing yet. */
 export function emptyTally(): BroadcastTally {
   return { delivered: 0, queued: 0, duplicates: 0, rooms: 0, failed: 0 };
@@ -58,4 +50,10 @@ export function addTally(into: BroadcastTally, from: BroadcastTally): void {
   into.duplicates += from.duplicates;
   into.rooms += from.rooms;
   into.failed += from.failed;
+}
+
+/** What a room's directory report says of its gateway subscribers. */
+export interface RemoteSummary {
+  uids: Set<string>;
+  gateways: number;
 }

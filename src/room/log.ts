@@ -32,7 +32,10 @@ export class RoomLog {
   ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS log (
       seq INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL, raw TEXT, ts INTEGER NOT NULL,
-      expires INTEGER NOT NULL, pending INTEGER NOT NULL, bytes INTEGER NOT NULL)`);
+      expires INTEGER NOT NULL, pending INTEGER NOT NULL, bytes INTEGER NOT NULL, event TEXT)`);
+    // Logs made before events existed get the column (NULL: the default event).
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(log)").toArray();
+    if (!columns.some((c) => c.name === "event")) sql.exec("ALTER TABLE log ADD COLUMN event TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
     // No index on `expires`: it would cost a page write in every push's commit, while purges are
     // rare sweeps (see RoomObject.alarm) that scan a bounded log. Rooms made before drop theirs.
@@ -90,8 +93,8 @@ export class RoomLog {
     // Counted before the insert: counting after it would count the new row twice.
     this.count();
     this.sql.exec(
-      "INSERT INTO log (seq, id, data, raw, ts, expires, pending, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      seq, msg.id, msg.dataJson, raw, msg.ts, expires, pending ? 1 : 0, bytes,
+      "INSERT INTO log (seq, id, data, raw, ts, expires, pending, bytes, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      seq, msg.id, msg.dataJson, raw, msg.ts, expires, pending ? 1 : 0, bytes, msg.event ?? null,
     );
     if (seq > this.storedSeq) this.storedSeq = seq;
     this.rows += 1;
@@ -102,6 +105,11 @@ export class RoomLog {
   /** Unexpired rows with seq > `since`, oldest first. */
   since(since: number, now: number): LogRow[] {
     return this.read("SELECT * FROM log WHERE seq > ? AND expires > ? ORDER BY seq", since, now);
+  }
+
+  /** The newest unexpired row (a cache channel's last event), or null. */
+  last(now: number): LogRow | null {
+    return this.read("SELECT * FROM log WHERE expires > ? ORDER BY seq DESC LIMIT 1", now)[0] ?? null;
   }
 
   /** Rows queued while nobody was connected; they count as delivered from now on. */
@@ -130,9 +138,9 @@ export class RoomLog {
 
   private read(query: string, ...args: number[]): LogRow[] {
     return this.sql
-      .exec<{ seq: number; id: string; data: string; raw: string | null; ts: number }>(query, ...args)
+      .exec<{ seq: number; id: string; data: string; raw: string | null; ts: number; event: string | null }>(query, ...args)
       .toArray()
-      .map((r) => ({ seq: r.seq, message: { id: r.id, dataJson: r.data, raw: r.raw ?? r.data, ts: r.ts } }));
+      .map((r) => ({ seq: r.seq, message: messageOf(r) }));
   }
 
   private count(): void {
@@ -155,4 +163,10 @@ export class RoomLog {
       this.bytes -= gone.b;
     }
   }
+}
+
+function messageOf(r: { id: string; data: string; raw: string | null; ts: number; event: string | null }): OutboundMessage {
+  const message: OutboundMessage = { id: r.id, dataJson: r.data, raw: r.raw ?? r.data, ts: r.ts };
+  if (r.event !== null) message.event = r.event;
+  return message;
 }

@@ -4,13 +4,13 @@ import { CLOSE_HEARTBEAT, CLOSE_INTERNAL } from "../contract/protocol";
 import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
-import { RoomReporter } from "./reporter";
+import { ReportLoop } from "../directory/report-loop";
+import { RoomReporter } from "../directory/reporter";
+import type { RemoteSummary } from "../directory/types";
 import type { SocketAttachment, SocketTarget } from "./types";
 
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
-/** Longest a connect or close waits for the directory before going on without it. */
-const SETTLE_MS = 5_000;
 
 /** The room's socket map; tells its listener whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
@@ -37,9 +37,7 @@ export class SocketMap extends Map<WebSocket, SocketAttachment> {
 export class RoomRoster {
   private readonly config: DirectoryConfig;
   private readonly reporter: RoomReporter;
-  private running: Promise<void> | null = null;
-  private dirty = false;
-  private forced = false;
+  private readonly loop: ReportLoop;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -47,24 +45,23 @@ export class RoomRoster {
     private readonly sockets: SocketMap,
     private readonly room: () => RoomName | null,
     private readonly scheduleAlarm: (at: number) => void,
+    /** The room's gateway subscribers: their uids, and how many gateways hold them. */
+    private readonly remote: () => RemoteSummary,
   ) {
     this.config = safeDirectoryConfig(env);
     this.reporter = new RoomReporter(ctx.storage.sql, env, this.config);
-    sockets.onChange = () => this.changed();
+    this.loop = new ReportLoop((force) => this.report(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    sockets.onChange = () => this.touch();
   }
 
   /** Resolves once every change so far reached the directory (or was left to the alarm). */
   settled(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
-    // A pending timer would keep the room from hibernating: clear it as soon as the report lands.
-    return Promise.race([this.running, timeout]).finally(() => clearTimeout(timer));
+    return this.loop.settled();
   }
 
   /** Re-sends the room's whole state; a shard calls it on a room that went quiet. */
   resync(): Promise<void> {
-    return this.sync(true);
+    return this.loop.sync(true);
   }
 
   /** Closes the target's sockets with `code`; resolves with how many once the directory knows. */
@@ -103,40 +100,29 @@ export class RoomRoster {
    */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
-    await this.sync(false);
+    await this.loop.sync();
     if (this.sockets.size === 0) return;
     this.scheduleAlarm(now + this.config.leaseMs);
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
   }
 
-  private changed(): void {
+  /** Something the directory knows changed: report it (sockets, or gateway subscribers). */
+  touch(): void {
     const now = Date.now();
     if (this.sockets.size > 0) {
       this.scheduleAlarm(now + this.config.leaseMs);
       if (this.config.heartbeatMs > 0) this.scheduleAlarm(now + this.config.heartbeatMs);
     }
-    this.ctx.waitUntil(this.sync(false));
+    this.ctx.waitUntil(this.loop.sync());
   }
 
-  private sync(force: boolean): Promise<void> {
-    this.dirty = true;
-    this.forced ||= force;
-    return (this.running ??= this.drain().finally(() => (this.running = null)));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      const force = this.forced;
-      this.forced = false;
-      const room = this.room();
-      if (!room) return;
-      const ok = await this.reporter.report(room, [...this.sockets.values()], force).catch((err: unknown) => {
-        logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
-        return false;
-      });
-      if (!ok) this.scheduleAlarm(Date.now() + RETRY_MS);
-    }
+  private async report(force: boolean): Promise<boolean> {
+    const room = this.room();
+    if (!room) return true;
+    return this.reporter.report(room, [...this.sockets.values()], this.remote(), force).catch((err: unknown) => {
+      logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
+      return false;
+    });
   }
 
   // Closes sockets whose last `ping` (or connect, if they never pinged) is older than the

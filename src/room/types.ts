@@ -33,6 +33,8 @@ export interface RoomPushItem {
   exclude?: string[];
   /** Deliver to this one connection only (live, not logged). */
   clientId?: string;
+  /** Part of an `all` push: gateways get it from the directory, so rooms keep it to their own sockets. */
+  broadcast?: boolean;
 }
 
 export interface RoomPushResult {
@@ -48,13 +50,4 @@ export type SocketTarget = { uid: string } | { clientId: string };
 export interface RoomPresence {
   connections: number;
   uids: string[];
-}
-
-/** What the Worker and the directory call on a room (RoomObject implements it). */
-export interface RoomApi extends Rpc.DurableObjectBranded {
-  push(room: RoomName, items: RoomPushItem[]): RoomPushResult[];
-  presence(): RoomPresence;
-  close(target: SocketTarget, code: number, reason: string): Promise<number>;
-  notify(frame: string): number;
-  resync(): Promise<void>;
 }

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../contract/errors";
-import { roomName, roomOfClientId, type RoomName } from "../../contract/names";
+import { gatewayName, gatewayOfClientId, roomName, roomOfClientId, type ListedName } from "../../contract/names";
 import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, type JoinFrame } from "../../contract/protocol";
 import { roomsOfUid } from "../../directory/client";
-import { requireSecret, roomStub, type Env } from "../../env";
+import { listedStub, requireSecret, roomStub, type Env } from "../../env";
 import type { SocketTarget } from "../../room/types";
 import { logEvent } from "../../util/log";
 import { utf8Length } from "../../util/text";
@@ -46,7 +46,8 @@ export const memberRoutes = new Hono<{ Bindings: Env }>()
       throw new ApiError(400, "bad_request", "body: kick needs exactly one of uid or clientId");
     }
     if (body.clientId !== undefined) {
-      const room = roomOfClientId(body.clientId);
+      const shard = gatewayOfClientId(body.clientId);
+      const room = shard === null ? roomOfClientId(body.clientId) : gatewayName(shard);
       if (!room) throw new ApiError(400, "invalid_name", `clientId: ${JSON.stringify(body.clientId)} is not a clientId issued by edgepush`);
       const closed = await closeIn(c.env, [room], { clientId: body.clientId }, CLOSE_KICKED, reason);
       return c.json({ ok: true, clientId: body.clientId, closed });
@@ -58,8 +59,8 @@ export const memberRoutes = new Hono<{ Bindings: Env }>()
     return c.json({ ok: true, uid, closed });
   });
 
-async function closeIn(env: Env, rooms: RoomName[], target: SocketTarget, code: number, reason: string): Promise<number> {
-  const counts = await Promise.allSettled(rooms.map((room) => roomStub(env, room).close(target, code, reason)));
+async function closeIn(env: Env, rooms: ListedName[], target: SocketTarget, code: number, reason: string): Promise<number> {
+  const counts = await Promise.allSettled(rooms.map((room) => listedStub(env, room).close(target, code, reason)));
   let closed = 0;
   for (const [i, result] of counts.entries()) {
     if (result.status === "fulfilled") closed += result.value;

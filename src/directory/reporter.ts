@@ -1,15 +1,15 @@
-/** A room's side of the directory: what it last told the shards, and the diff it sends next. */
-import type { RoomName } from "../contract/names";
-import { shardName, shardOf, type DirectoryConfig } from "../directory/config";
-import type { ShardReport } from "../directory/types";
+/** A room's (or gateway's) side of the directory: what it last told the shards, and the diff it sends next. */
+import type { ListedName } from "../contract/names";
+import { shardName, shardOf, type DirectoryConfig } from "./config";
+import type { RemoteSummary, ShardReport } from "./types";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
-import type { SocketAttachment } from "./types";
 
 /** What the shards have acknowledged, mirrored in the room's own storage. */
 interface Reported {
   shards: number;
   connections: number;
+  gateways: number;
   uids: Set<string>;
 }
 
@@ -32,27 +32,29 @@ export class RoomReporter {
    * Reports `sockets` of `room`; `force` re-sends the connection count even when unchanged
    * (a shard checking on a quiet room). Returns false when a shard did not answer; what it missed goes next time.
    */
-  async report(room: RoomName, sockets: Iterable<SocketAttachment>, force: boolean): Promise<boolean> {
+  async report(room: ListedName, sockets: Iterable<{ uid: string | null }>, remote: RemoteSummary, force: boolean): Promise<boolean> {
     const state = this.load();
     if (state.shards !== this.config.shards) {
       // DIRECTORY_SHARDS changed: withdraw everything from the old layout, then report afresh.
       const withdraw = new Reports(room, state.shards);
       for (const uid of state.uids) withdraw.forUid(uid).remove.push(uid);
-      if (state.connections > 0) withdraw.forRoom().connections = 0;
+      if (state.connections > 0 || state.gateways > 0) Object.assign(withdraw.forRoom(), { connections: 0, gateways: 0 });
       if (!(await this.send(withdraw, state))) return false;
       state.shards = this.config.shards;
       this.save("shards", state.shards);
     }
     let connections = 0;
-    const uids = new Set<string>();
-    for (const attachment of sockets) {
+    const uids = new Set<string>(remote.uids);
+    for (const socket of sockets) {
       connections++;
-      uids.add(attachment.uid);
+      if (socket.uid !== null) uids.add(socket.uid);
     }
     const reports = new Reports(room, this.config.shards);
     for (const uid of uids) if (!state.uids.has(uid)) reports.forUid(uid).add.push(uid);
     for (const uid of state.uids) if (!uids.has(uid)) reports.forUid(uid).remove.push(uid);
-    if (force || connections !== state.connections) reports.forRoom().connections = connections;
+    if (force || connections !== state.connections || remote.gateways !== state.gateways) {
+      Object.assign(reports.forRoom(), { connections, gateways: remote.gateways });
+    }
     return this.send(reports, state);
   }
 
@@ -86,6 +88,10 @@ export class RoomReporter {
       state.connections = report.connections;
       this.save("connections", state.connections);
     }
+    if (report.gateways !== undefined && report.gateways !== state.gateways) {
+      state.gateways = report.gateways;
+      this.save("gateways", state.gateways);
+    }
   }
 
   private load(): Reported {
@@ -100,6 +106,7 @@ export class RoomReporter {
     this.reported = {
       shards: meta.get("shards") ?? this.config.shards,
       connections: meta.get("connections") ?? 0,
+      gateways: meta.get("gateways") ?? 0,
       uids: new Set(uids),
     };
     if (!meta.has("shards")) this.save("shards", this.reported.shards);
@@ -116,7 +123,7 @@ class Reports {
   readonly byShard = new Map<number, ShardReport>();
 
   constructor(
-    private readonly room: RoomName,
+    private readonly room: ListedName,
     private readonly shards: number,
   ) {}
 
