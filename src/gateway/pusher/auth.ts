@@ -131,7 +131,9 @@ export interface PresenceData {
  * and an optional `user_info` of at most 1 KB of JSON.
  * @example parsePresenceData('{"user_id":10,"user_info":{"name":"Mr. Channels"}}')
  */
-export function parsePresenceData(channelData: string | undefined): { ok: true; member: PresenceData } | { ok: false; reason: string } {
+export function parsePresenceData(
+  channelData: string | undefined,
+): { ok: true; member: PresenceData } | { ok: false; reason: string } {
   if (channelData === undefined) return { ok: false, reason: "presence channels need channel_data" };
   const value = parseObject(channelData);
   if (!value) return { ok: false, reason: "channel_data must be a JSON-encoded object" };
@@ -150,7 +152,8 @@ export function parsePresenceData(channelData: string | undefined): { ok: true; 
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+    return isObject ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
