@@ -12,12 +12,13 @@ import { errorText, logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
 import { gatewayWorkerHandler } from "./gatewayworker/handler";
+import { ClientOperations } from "./gatewayworker/operations";
 import type { GatewayHost, ProtocolHandler } from "./protocol";
 import { pusherHandler, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { RoomLinks } from "./room-links";
 import {
   GATEWAY_HEADER,
-  type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
+  type ClientInfo, type OpResult, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
   type Subscription, type TrackChange, type TrackResult,
 } from "./types";
 
@@ -39,6 +40,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly reporter: RoomReporter;
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
+  private readonly ops: ClientOperations;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +60,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
     this.links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
     this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
@@ -115,7 +118,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
-    const sockets = "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
+    const sockets = "all" in target ? [...this.connections.entries()].map(([ws]) => ws)
+      : "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
     let closed = 0;
     for (const ws of sockets) {
       if (!this.connections.get(ws)) continue;
@@ -130,9 +134,34 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     return this.loop.sync(true);
   }
 
-  subscribersOf(room: RoomName): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
-    const clientIds = [...this.connections.inRoom(room).keys()].map((ws) => this.connections.get(ws)!.id);
-    return { clientIds, sessions: {} };
+  // ---- GatewayWorker mode: the backend's operations on its connections ----
+
+  clientInfo(clientId: string): ClientInfo {
+    return this.ops.info(clientId);
+  }
+  bindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.bindUid(clientId, uid);
+  }
+  unbindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.unbindUid(clientId, uid);
+  }
+  joinGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.joinGroup(clientId, group);
+  }
+  leaveGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.leaveGroup(clientId, group);
+  }
+  setSession(clientId: string, session: Record<string, unknown>, merge: boolean): Promise<OpResult> {
+    return this.ops.setSession(clientId, session, merge);
+  }
+  closeClient(clientId: string, message?: string): Promise<OpResult> {
+    return this.ops.closeClient(clientId, message);
+  }
+  clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
+    return this.ops.clients(room);
+  }
+  ungroup(room: RoomName): Promise<number> {
+    return this.ops.ungroup(room);
   }
 
   // ---- runtime entry points ----
@@ -281,6 +310,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private forget(ws: WebSocket): void {
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
+    this.ops.drop(attachment.id);
     for (const sub of attachment.subs) {
       this.ctx.waitUntil(this.links.leave(sub.room, [this.change(attachment, sub, false)], this.connections.inRoom(sub.room).size > 0));
     }

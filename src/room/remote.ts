@@ -41,6 +41,13 @@ export class RemoteSubscribers {
     return n;
   }
 
+  /** Every subscriber's clientId. */
+  clientIds(): string[] {
+    const out: string[] = [];
+    for (const m of this.byGateway.values()) out.push(...m.keys());
+    return out;
+  }
+
   /** Gateways holding at least one subscriber. */
   gateways(): GatewayName[] {
     return [...this.byGateway.keys()];
