@@ -11,10 +11,10 @@ import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
-import { gatewayWorkerHandler } from "./gatewayworker/handler";
 import { ClientOperations } from "./gatewayworker/operations";
-import type { GatewayHost, ProtocolHandler } from "./protocol";
-import { pusherHandler, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
+import type { GatewayHost } from "./protocol";
+import { PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { RoomLinks } from "./room-links";
 import {
   GATEWAY_HEADER,
@@ -22,7 +22,6 @@ import {
   type Subscription, type TrackChange, type TrackResult,
 } from "./types";
 
-const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: pusherHandler, gateway: gatewayWorkerHandler };
 /** A report a shard missed is retried this soon by the gateway's alarm. */
 const RETRY_MS = 5_000;
 
@@ -79,19 +78,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult {
-    const subscribers = this.connections.inRoom(room);
-    const delivered = items.map((item) => {
-      const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-      let n = 0;
-      for (const [ws, sub] of subscribers) {
-        const attachment = this.connections.get(ws)!;
-        if (exclude?.has(attachment.id)) continue;
-        const frame = HANDLERS[attachment.protocol].frame(attachment, sub, item);
-        if (frame !== null && this.send(ws, frame)) n++;
-      }
-      return n;
-    });
-    return { delivered, subscribed: subscribers.size > 0 };
+    const delivered = deliverToRoom(this.connections, room, items, this.host.send);
+    return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
   }
 
   deliverTo(items: RoomPushItem[]): number[] {
@@ -108,13 +96,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   announce(event: MemberEvent): void {
-    for (const [ws, sub] of this.connections.inRoom(event.room)) {
-      const attachment = this.connections.get(ws)!;
-      // A member's own connections are not told of it (Pusher's rule).
-      if (sub.member?.id === event.member.id) continue;
-      const frame = HANDLERS[attachment.protocol].memberFrame?.(sub, event.added, event.member) ?? null;
-      if (frame !== null) this.send(ws, frame);
-    }
+    announceMember(this.connections, event, this.host.send);
   }
 
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
@@ -275,7 +257,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     }
     const shard = Number(this.name.slice(3));
     const attachment: GatewayAttachment = {
-      id: newGatewayClientId(shard, crypto.getRandomValues(new Uint8Array(16))),
+      id: newGatewayClientId(shard),
       protocol,
       uid: null,
       format: headers.get(GATEWAY_HEADER.format) === "envelope" ? "envelope" : "raw",
@@ -318,15 +300,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
-    const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-    let n = 0;
-    for (const ws of sockets) {
-      const attachment = this.connections.get(ws);
-      if (!attachment || exclude?.has(attachment.id)) continue;
-      const frame = HANDLERS[attachment.protocol].frame(attachment, null, { seq: 0, message: item.message });
-      if (frame !== null && this.send(ws, frame)) n++;
-    }
-    return n;
+    return deliverDirect(this.connections, item, sockets, this.host.send);
   }
 
   private change(attachment: GatewayAttachment, sub: Subscription, on: boolean): TrackChange {
