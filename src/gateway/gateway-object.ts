@@ -142,8 +142,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
     return this.ops.clients(room);
   }
-  ungroup(room: RoomName): Promise<number> {
-    return this.ops.ungroup(room);
+  ungroup(room: RoomName, uid?: string): Promise<number> {
+    return this.ops.ungroup(room, uid);
   }
 
   // ---- runtime entry points ----
