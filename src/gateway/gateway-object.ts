@@ -14,7 +14,8 @@ import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
 import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
 import type { GatewayHost } from "./protocol";
-import { PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
 import {
   GATEWAY_HEADER,
@@ -40,6 +41,10 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
   private readonly ops: ClientOperations;
+  /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
+  private readonly heard = new WeakMap<WebSocket, number>();
+  private readonly pinged = new Map<WebSocket, number>();
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,7 +66,10 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.links = new RoomLinks(ctx.storage.sql, env, this.name);
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
+    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
     ctx.waitUntil(this.links.reconcile(new Set(this.connections.rooms())));
   }
@@ -152,6 +160,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
+      this.heard.set(ws, Date.now());
       const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
       if (size > this.limits.maxFrameBytes) {
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
@@ -180,6 +189,16 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   async alarm(): Promise<void> {
     try {
+      this.alarmAt = null;
+      const now = Date.now();
+      const next = sweepPusher({
+        connections: this.connections,
+        lastSeen: (ws) => Math.max(this.heard.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0,
+          this.connections.get(ws)?.connectedAt ?? 0),
+        send: this.host.send,
+        close: this.host.closeSocket,
+      }, this.pinged, now, activityTimeoutS(this.env) * 1000);
+      if (next !== null) this.scheduleAlarm(next);
       await this.loop.sync();
     } catch (err) {
       this.logError("alarm", err);
@@ -240,6 +259,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.pinged.delete(ws);
     try {
       ws.close(code, reason);
     } catch {
@@ -269,6 +289,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
+    if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
     await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
@@ -297,6 +318,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       this.ctx.waitUntil(this.links.leave(sub.room, [this.change(attachment, sub, false)], this.connections.inRoom(sub.room).size > 0));
     }
     this.ctx.waitUntil(this.loop.sync());
+  }
+
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
