@@ -17,10 +17,11 @@ import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
+import { Subscriptions } from "./subscriptions";
 import {
   GATEWAY_HEADER,
-  type ClientInfo, type OpResult, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
-  type Subscription, type TrackChange, type TrackResult,
+  type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
+  type MemberEvent, type OpResult,
 } from "./types";
 
 /** A report a shard missed is retried this soon by the gateway's alarm. */
@@ -36,7 +37,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   /** What protocol handlers may use; not part of the RPC surface. */
   private readonly host: GatewayHost;
   private readonly limits: Limits;
-  private readonly links: RoomLinks;
+  private readonly subs: Subscriptions;
   private readonly reporter: RoomReporter;
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
@@ -56,14 +57,18 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.host = {
       env,
       connections: this.connections,
-      subscribe: (ws, sub) => this.subscribe(ws, sub),
-      unsubscribe: (ws, room) => this.unsubscribe(ws, room),
-      bind: (ws, uid, userData) => this.bind(ws, uid, userData),
+      subscribe: (ws, sub) => this.subs.subscribe(ws, sub),
+      unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
+      bind: async (ws, uid, userData) => {
+        await this.subs.bind(ws, uid, userData);
+        this.ctx.waitUntil(this.loop.sync());
+      },
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
       send: (ws, text) => this.send(ws, text),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
-    this.links = new RoomLinks(ctx.storage.sql, env, this.name);
+    const links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work));
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
     this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
@@ -71,7 +76,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       this.alarmAt = await ctx.storage.getAlarm();
     });
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
-    ctx.waitUntil(this.links.reconcile(new Set(this.connections.rooms())));
+    ctx.waitUntil(links.reconcile(new Set(this.connections.rooms())));
   }
 
   /** Accepts an upgrade the Worker forwarded (it checked the credentials). */
@@ -207,39 +212,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   // ---- GatewayHost: what protocol handlers use ----
 
-  private async subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) throw new Error("connection is gone");
-    this.connections.subscribe(ws, sub);
-    try {
-      return await this.links.track(sub.room, [this.change(attachment, sub, true)], true);
-    } catch (err) {
-      this.connections.unsubscribe(ws, sub.room);
-      throw err;
-    }
-  }
-
-  private async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
-    const attachment = this.connections.get(ws);
-    const sub = attachment && this.connections.unsubscribe(ws, room);
-    if (!attachment || !sub) return false;
-    await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
-    return true;
-  }
-
-  private async bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) return;
-    if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
-    this.connections.setUid(ws, uid, userData);
-    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) });
-    // The rooms it is in learn its new uid (presence members keep their own user_id).
-    const bound = this.connections.get(ws)!;
-    await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
-      this.links.track(s.room, [this.change(bound, s, true)], true)));
-    this.ctx.waitUntil(this.loop.sync());
-  }
-
   private async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
     const attachment = this.connections.get(ws);
     if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
@@ -300,8 +272,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   // A token connection starts bound to its uid and joined to its groups.
   private async join(ws: WebSocket, uid: string | null, groups: string[]): Promise<void> {
     try {
-      if (uid) await this.bind(ws, uid);
-      await Promise.all(groups.map((g) => this.subscribe(ws, { room: roomName("group", g) })));
+      if (uid) await this.subs.bind(ws, uid);
+      await Promise.all(groups.map((g) => this.subs.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");
       this.logError("join", err);
@@ -314,9 +286,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
     this.ops.drop(attachment.id);
-    for (const sub of attachment.subs) {
-      this.ctx.waitUntil(this.links.leave(sub.room, [this.change(attachment, sub, false)], this.connections.inRoom(sub.room).size > 0));
-    }
+    this.subs.leaveAll(attachment);
     this.ctx.waitUntil(this.loop.sync());
   }
 
@@ -328,12 +298,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
     return deliverDirect(this.connections, item, sockets, this.host.send);
-  }
-
-  private change(attachment: GatewayAttachment, sub: Subscription, on: boolean): TrackChange {
-    const change: TrackChange = { clientId: attachment.id, uid: sub.member?.id ?? attachment.uid ?? "", on };
-    if (sub.member) change.info = sub.member.info;
-    return change;
   }
 
   private reportToDirectory(force: boolean): Promise<boolean> {
