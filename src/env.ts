@@ -1,11 +1,12 @@
 import { ApiError } from "./contract/errors";
 import { isGatewayName, type GatewayName, type ListedName, type RoomName } from "./contract/names";
 import type { DirectoryVars } from "./directory/config";
+import type { MeterVars } from "./util/meter";
 import type { RoomPushItem, RoomPushResult } from "./room/types";
 import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env extends DirectoryVars {
+export interface Env extends DirectoryVars, MeterVars {
   ROOMS: DurableObjectNamespace<RoomApi>;
   /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
   DIRECTORY: DurableObjectNamespace<DirectoryApi>;

@@ -18,6 +18,7 @@ import {
   type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
+import { meterEntry, meterObject } from "./util/meter";
 import { utf8Length } from "./util/text";
 
 /** Shortest time between two purges of expired log rows. */
@@ -39,7 +40,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly gateways: GatewayLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
+    super(ctx, (env = meterObject(ctx, env, "RoomObject")));
     this.limits = safeLimits(env);
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
     // Answered by the runtime without waking the room.
@@ -159,6 +161,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketMessage");
     try {
       this.onMessage(ws, message);
     } catch (err) {
@@ -167,6 +170,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketClose");
     this.sockets.delete(ws);
     // The directory first: a client that sees its close already finds /stats without it.
     await this.roster.settled();
@@ -179,12 +183,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketError");
     this.sockets.delete(ws);
     this.report("webSocketError", error);
     await this.roster.settled();
   }
 
   async alarm(): Promise<void> {
+    meterEntry(this.env, "RoomObject", "alarm");
     try {
       this.alarmAt = null;
       const next = this.log.purge(Date.now());

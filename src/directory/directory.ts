@@ -5,6 +5,7 @@ import type { RoomPushItem, RoomPushResult } from "../room/types";
 import { chunk, mapLimit } from "../util/async";
 import type { DirectoryApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
+import { meterEntry, meterObject } from "../util/meter";
 import { safeDirectoryConfig, type DirectoryConfig } from "./config";
 import {
   addTally, emptyTally, tallyOf,
@@ -33,7 +34,8 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
   private tablesReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
+    super(ctx, (env = meterObject(ctx, env, "Directory")));
     this.sql = ctx.storage.sql;
     this.config = safeDirectoryConfig(env);
   }
@@ -110,6 +112,7 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
 
   /** Ghost check: rooms that did not report for a day are asked to report now. */
   async alarm(): Promise<void> {
+    meterEntry(this.env, "Directory", "alarm");
     try {
       this.tables();
       const now = Date.now();

@@ -9,6 +9,7 @@ import { roomStub, safeLimits, type Env, type Limits } from "../env";
 import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
+import { meterEntry, meterObject } from "../util/meter";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
@@ -48,7 +49,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
+    super(ctx, (env = meterObject(ctx, env, "GatewayObject")));
     this.limits = safeLimits(env);
     // Pusher's ping is answered by the runtime without waking the gateway.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
@@ -162,6 +164,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   // ---- runtime entry points ----
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketMessage");
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
@@ -178,6 +181,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketClose");
     this.forget(ws);
     try {
       // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
@@ -188,11 +192,13 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketError");
     this.logError("webSocketError", error);
     this.forget(ws);
   }
 
   async alarm(): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "alarm");
     try {
       this.alarmAt = null;
       const now = Date.now();
