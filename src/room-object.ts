@@ -9,7 +9,7 @@ import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
-import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
+import { QUEUE, RoomLog, type LogRow } from "./room/log";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
@@ -20,9 +20,6 @@ import {
 import { errorText, logEvent } from "./util/log";
 import { meterEntry, meterObject } from "./util/meter";
 import { utf8Length } from "./util/text";
-
-/** Shortest time between two purges of expired log rows. */
-const PURGE_SWEEP_MS = 60_000;
 
 
 /**
@@ -46,7 +43,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
+    // A token client connected across a wake took the queue when it connected (see RoomLog).
+    this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes },
+      () => this.sockets.tokenClients > 0);
     this.name = this.log.meta("name") as RoomName | null;
     // In-memory state is gone after hibernation: rebuild it from the sockets' attachments.
     for (const ws of ctx.getWebSockets()) {
@@ -54,6 +53,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       // A socket this room already closed may linger as CLOSING until the peer answers: not ours.
       if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
+    this.sockets.onLastTokenClient = () => this.log.saveTaken();
     // From here on every socket that comes or goes is reported to the directory.
     this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at), () => ({
       uids: this.gateways.subscribers.uids(),
@@ -193,10 +193,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     meterEntry(this.env, "RoomObject", "alarm");
     try {
       this.alarmAt = null;
-      const next = this.log.purge(Date.now());
-      // Reads already skip expired rows: purge in sweeps, not once per expiring message.
-      if (next !== null) this.scheduleAlarm(Math.max(next, Date.now() + PURGE_SWEEP_MS));
-      // Heartbeat and directory lease share this one alarm: each asks for its next time.
+      // Expired log rows need no alarm (a later message overwrites them): only the heartbeat
+      // and a directory report that did not land use it.
       await this.roster.alarm(Date.now());
     } catch (err) {
       this.report("alarm", err);
@@ -252,11 +250,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
-    const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
-    if (item.dedupe) {
-      if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
-      this.scheduleAlarm(now + DEDUPE_WINDOW_MS);
-    }
+    const key = item.dedupe ? (item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id) : null;
+    if (key !== null && this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
     const seq = this.log.nextSeq();
     const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
     const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
@@ -265,12 +260,18 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (!item.clientId && !item.broadcast) toGateways({ seq, message: item.message, exclude: item.exclude });
     const isUidRoom = this.name?.startsWith("uid:") ?? false;
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
-    if (ttl > 0) {
-      const expires = now + ttl * 1000;
-      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0 && this.gateways.size === 0);
-      this.scheduleAlarm(expires);
+    // One row: the message, which is also its id's record; a live-only message with an id, the record alone.
+    if (ttl > 0 || key !== null) {
+      this.log.append(seq, item.message, now, { key, expires: ttl > 0 ? now + ttl * 1000 : 0, queue: this.queueState(isUidRoom) });
     }
     return { delivered, queued: ttl > 0, duplicate: false };
+  }
+
+  /** How a uid room's offline queue sees a message logged now. */
+  private queueState(isUidRoom: boolean): (typeof QUEUE)[keyof typeof QUEUE] {
+    if (!isUidRoom) return QUEUE.none;
+    if (this.sockets.size === 0 && this.gateways.size === 0) return QUEUE.queued;
+    return this.sockets.tokenClients > 0 ? QUEUE.taken : QUEUE.none;
   }
 
   /** Fans out; a socket whose send throws is closed with 1011 and the others still get it. */
@@ -316,10 +317,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const seq = this.log.nextSeq();
     this.fanOut(this.sockets.keys(), seq, published, undefined, frame.echo ? undefined : ws);
     this.ctx.waitUntil(this.gateways.forward(this.name, [{ seq, message: published }]));
-    const expires = now + DEFAULT_TTL_S.group * 1000;
-    this.log.append(seq, published, expires, false);
-    this.log.saveSeq();
-    this.scheduleAlarm(expires);
+    this.log.append(seq, published, now, { key: null, expires: now + DEFAULT_TTL_S.group * 1000, queue: QUEUE.none });
   }
 
   /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */

@@ -12,20 +12,31 @@ import type { SocketAttachment, SocketTarget } from "./types";
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
 
-/** The room's socket map; tells its listener whenever a socket comes or goes. */
+/** The room's socket map; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
   onChange: (() => void) | null = null;
+  /** The last token client left (legacy connections may remain). */
+  onLastTokenClient: (() => void) | null = null;
+  /** Sockets that are not legacy: each took (or skipped) the uid's offline queue when it connected. */
+  tokenClients = 0;
 
   override set(ws: WebSocket, attachment: SocketAttachment): this {
     const added = !this.has(ws);
     super.set(ws, attachment);
-    if (added) this.onChange?.();
+    if (added) {
+      if (!attachment.legacy) this.tokenClients++;
+      this.onChange?.();
+    }
     return this;
   }
 
   override delete(ws: WebSocket): boolean {
+    const attachment = this.get(ws);
     const removed = super.delete(ws);
-    if (removed) this.onChange?.();
+    if (removed) {
+      if (!attachment!.legacy && --this.tokenClients === 0) this.onLastTokenClient?.();
+      this.onChange?.();
+    }
     return removed;
   }
 }
