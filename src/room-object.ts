@@ -13,6 +13,7 @@ import { QUEUE, RoomLog, type LogRow } from "./room/log";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
+import type { Listing } from "./directory/types";
 import {
   DEFAULT_TTL_S, ROOM_HEADER,
   type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
@@ -54,12 +55,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
     this.sockets.onLastTokenClient = () => this.log.saveTaken();
-    // From here on every socket that comes or goes is reported to the directory.
+    this.gateways = new GatewayLink(ctx, env, () => this.roster.remoteChanged());
+    // From here on every socket that comes is reported to the directory.
     this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at), () => ({
       uids: this.gateways.subscribers.uids(),
       gateways: this.gateways.subscribers.gateways().length,
     }));
-    this.gateways = new GatewayLink(ctx, env, () => this.roster.touch());
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -81,6 +82,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Delivers messages in order to the room's sockets, then to its gateways; one call per room per `/push`. */
   async push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
+    // An `all` push meeting a room that emptied since its shard last heard of it: nothing to do, and the shard learns.
+    if (items[0]?.broadcast && this.sockets.size === 0) return items.map(() => ({ delivered: 0, queued: false, duplicate: false, empty: true }));
     this.remember(room);
     const now = Date.now();
     const forward: GatewayItem[] = [];
@@ -155,9 +158,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return this.roster.notify(frame);
   }
 
-  /** Re-reports this room to the directory (a shard checking for ghosts calls it). */
-  resync(): Promise<void> {
-    return this.roster.resync();
+  /** What this room holds, for a directory shard checking on it (it reports what comes, not what goes). */
+  listing(): Listing {
+    return this.roster.listing();
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -3,8 +3,8 @@ import { ApiError, errorBody } from "../contract/errors";
 import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
-import { ReportLoop } from "../directory/report-loop";
-import { RoomReporter } from "../directory/reporter";
+import { Reporter } from "../directory/reporter";
+import type { Listing } from "../directory/types";
 import { roomStub, safeLimits, type Env, type Limits } from "../env";
 import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
@@ -39,8 +39,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly host: GatewayHost;
   private readonly limits: Limits;
   private readonly subs: Subscriptions;
-  private readonly reporter: RoomReporter;
-  private readonly loop: ReportLoop;
+  private readonly reporter: Reporter;
+  private readonly reportCloses: boolean;
   private readonly name: GatewayName;
   private readonly ops: ClientOperations;
   /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
@@ -62,8 +62,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       subscribe: (ws, sub) => this.subs.subscribe(ws, sub),
       unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
       bind: async (ws, uid, userData) => {
+        const before = this.connections.get(ws)?.uid ?? null;
         await this.subs.bind(ws, uid, userData);
-        this.ctx.waitUntil(this.loop.sync());
+        this.reportUids([uid, ...(this.reportCloses ? [before] : [])], false);
       },
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
       send: (ws, text) => this.send(ws, text),
@@ -72,8 +73,13 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const links = new RoomLinks(ctx.storage.sql, env, this.name);
     this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work));
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
-    this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    const directory = safeDirectoryConfig(env);
+    this.reportCloses = directory.reportCloses;
+    // The directory hears of connections that come (closes it learns by asking: see Directory).
+    this.reporter = new Reporter(env, directory, () => this.name, {
+      own: () => ({ connections: this.connections.size, gateways: 0 }),
+      uid: (uid) => this.connections.ofUid(uid).length || null,
+    }, () => this.scheduleAlarm(Date.now() + RETRY_MS));
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -123,12 +129,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       this.closeSocket(ws, code, reason);
       closed++;
     }
-    await this.loop.settled();
+    await this.reporter.settled();
     return closed;
   }
 
-  resync(): Promise<void> {
-    return this.loop.sync(true);
+  /** What this gateway holds, for a directory shard checking on it. */
+  listing(): Listing {
+    const uids: Record<string, number> = {};
+    for (const [, a] of this.connections.entries()) if (a.uid !== null) uids[a.uid] = (uids[a.uid] ?? 0) + 1;
+    return { connections: this.connections.size, gateways: 0, uids };
   }
 
   // ---- GatewayWorker mode: the backend's operations on its connections ----
@@ -210,7 +219,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
         close: this.host.closeSocket,
       }, this.pinged, now, activityTimeoutS(this.env) * 1000);
       if (next !== null) this.scheduleAlarm(next);
-      await this.loop.sync();
+      await this.reporter.retry();
     } catch (err) {
       this.logError("alarm", err);
     }
@@ -269,9 +278,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     HANDLERS[protocol].opened(this.host, server, attachment);
     if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
     await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
-    this.ctx.waitUntil(this.loop.sync());
+    this.reportUids([this.connections.get(server)?.uid ?? null], true);
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
-    await this.loop.settled();
+    await this.reporter.settled();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -293,7 +302,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     if (!attachment) return;
     this.ops.drop(attachment.id);
     this.subs.leaveAll(attachment);
-    this.ctx.waitUntil(this.loop.sync());
+    if (this.reportCloses) this.reportUids([attachment.uid], true);
+  }
+
+  /** Tells the directory of these uids' connections here (and of the gateway's count with `entry`). */
+  private reportUids(uids: (string | null)[], entry: boolean): void {
+    this.ctx.waitUntil(this.reporter.changed(entry, uids.filter((u): u is string => u !== null)));
   }
 
   private scheduleAlarm(at: number): void {
@@ -304,14 +318,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
     return deliverDirect(this.connections, item, sockets, this.host.send);
-  }
-
-  private reportToDirectory(force: boolean): Promise<boolean> {
-    const sockets = [...this.connections.entries()].map(([, a]) => ({ uid: a.uid }));
-    return this.reporter.report(this.name, sockets, { uids: new Set(), gateways: 0 }, force).catch((err: unknown) => {
-      this.logError("report", err);
-      return false;
-    });
   }
 
   private logError(method: string, err: unknown): void {
