@@ -36,6 +36,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private alarmAt: number | null = null;
   private readonly roster: RoomRoster;
   private readonly gateways: GatewayLink;
+  /** Token clients were connected when this instance started (they took the offline queue before). */
+  private wokeWithClient = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
@@ -46,7 +48,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     // A token client connected across a wake took the queue when it connected (see RoomLog).
     this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes },
-      () => this.sockets.tokenClients > 0);
+      () => this.wokeWithClient);
     this.name = this.log.meta("name") as RoomName | null;
     // In-memory state is gone after hibernation: rebuild it from the sockets' attachments.
     for (const ws of ctx.getWebSockets()) {
@@ -54,6 +56,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       // A socket this room already closed may linger as CLOSING until the peer answers: not ours.
       if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
+    this.wokeWithClient = this.sockets.tokenClients > 0;
     this.sockets.onLastTokenClient = () => this.log.saveTaken();
     this.gateways = new GatewayLink(ctx, env, () => this.roster.remoteChanged());
     // From here on every socket that comes is reported to the directory.
@@ -83,7 +86,10 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   /** Delivers messages in order to the room's sockets, then to its gateways; one call per room per `/push`. */
   async push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
     // An `all` push meeting a room that emptied since its shard last heard of it: nothing to do, and the shard learns.
-    if (items[0]?.broadcast && this.sockets.size === 0) return items.map(() => ({ delivered: 0, queued: false, duplicate: false, empty: true }));
+    if (items[0]?.broadcast && this.sockets.size === 0) {
+      this.roster.foundEmpty();
+      return items.map(() => ({ delivered: 0, queued: false, duplicate: false, empty: true }));
+    }
     this.remember(room);
     const now = Date.now();
     const forward: GatewayItem[] = [];

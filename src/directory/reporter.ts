@@ -23,6 +23,12 @@ export class Reporter {
   private entry = false;
   private readonly uids = new Set<string>();
   private readonly loop: ReportLoop;
+  /**
+   * What the shards were last told (or last asked and answered): a change that brings the room
+   * back to it needs no report. A page reload closes a socket (not reported) and opens one: the
+   * shard's count is right again, so the reconnect costs no request.
+   */
+  private told: { own: string | null; uids: Map<string, number | null> } = { own: null, uids: new Map() };
 
   constructor(
     private readonly env: Env,
@@ -48,6 +54,11 @@ export class Reporter {
     return this.entry || this.uids.size > 0 ? this.loop.sync() : Promise.resolve();
   }
 
+  /** A shard asked the room (or learned from it) what it holds: what it was told before no longer counts. */
+  forget(): void {
+    this.told = { own: null, uids: new Map() };
+  }
+
   /** Resolves once every change so far reached the directory (or was left to the retry). */
   settled(): Promise<void> {
     return this.loop.settled();
@@ -67,13 +78,20 @@ export class Reporter {
       if (!report) reports.set(shard, (report = { room: name as ShardReport["room"] }));
       return report;
     };
-    if (entry) Object.assign(at(name), this.source.own());
+    const own = this.source.own();
+    if (entry && JSON.stringify(own) !== this.told.own) Object.assign(at(name), own);
     // A uid's own room needs no member entry: the room is its membership.
-    if (!name.startsWith("uid:")) for (const uid of uids) (at(`uid:${uid}`).uids ??= {})[uid] = this.source.uid(uid);
+    for (const uid of name.startsWith("uid:") ? [] : uids) {
+      const sockets = this.source.uid(uid);
+      if (this.told.uids.has(uid) && this.told.uids.get(uid) === sockets) continue;
+      (at(`uid:${uid}`).uids ??= {})[uid] = sockets;
+    }
     let ok = true;
     await Promise.all([...reports].map(async ([shard, report]) => {
       try {
         await this.env.DIRECTORY.getByName(shardName(shard)).report(report);
+        if (report.connections !== undefined) this.told.own = JSON.stringify({ connections: report.connections, gateways: report.gateways });
+        for (const [uid, sockets] of Object.entries(report.uids ?? {})) this.told.uids.set(uid, sockets);
       } catch (err) {
         ok = false;
         // What this shard missed goes with the next report.

@@ -135,6 +135,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   /** What this gateway holds, for a directory shard checking on it. */
   listing(): Listing {
+    this.reporter.forget();
     const uids: Record<string, number> = {};
     for (const [, a] of this.connections.entries()) if (a.uid !== null) uids[a.uid] = (uids[a.uid] ?? 0) + 1;
     return { connections: this.connections.size, gateways: 0, uids };

@@ -51,7 +51,7 @@ export class RoomLog {
   constructor(
     private readonly sql: SqlStorage,
     private readonly bounds: Bounds,
-    /** Whether a token client is connected now (after a wake, it took the queue when it connected). */
+    /** Whether token clients were connected when the room woke (they took the queue when they connected). */
     private readonly tokenClientConnected: () => boolean = () => false,
   ) {
     this.exists = migrateLog(sql);

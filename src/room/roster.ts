@@ -82,8 +82,14 @@ export class RoomRoster {
     return this.reporter.settled();
   }
 
+  /** A shard learned from an `all` push that the room holds no socket: it no longer knows what it was told. */
+  foundEmpty(): void {
+    this.reporter.forget();
+  }
+
   /** What the room holds, for a shard checking on it. */
   listing(): Listing {
+    this.reporter.forget();
     const remote = this.remoteNow();
     const uids: Record<string, number> = {};
     for (const uid of remote.uids) uids[uid] = 0;
