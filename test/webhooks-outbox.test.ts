@@ -6,7 +6,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { WebhookConfig } from "../src/webhooks/config";
-import type { WebhookEventInput } from "../src/webhooks/events";
+import type { WebhookEventInput } from "../src/contract/webhooks";
 import { WebhookOutbox, retryDelay } from "../src/webhooks/outbox";
 import { hmacHex } from "../src/webhooks/signature";
 

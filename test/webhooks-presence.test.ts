@@ -1,7 +1,7 @@
 /** The directory's presence events on a real Durable Object's SQLite: online, debounced offline, groups, members. */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { WebhookEventInput } from "../src/webhooks/events";
+import type { WebhookEventInput } from "../src/contract/webhooks";
 import { PresenceEvents } from "../src/webhooks/presence";
 import { sleep } from "./helpers";
 

@@ -3,7 +3,7 @@
  * connection_closed, and a connection lost without a close handler (a crash, a deploy) gets it
  * too, from the next alarm. Rows written: one when a connection opens, one when it closes.
  */
-import type { ConnectionFields, ConnectionProtocol } from "./events";
+import type { ConnectionFields, ConnectionProtocol } from "../contract/webhooks";
 
 type Row = {
   client_id: string;

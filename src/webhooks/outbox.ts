@@ -11,7 +11,8 @@
 import { errorText, logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
 import { BATCH_MAX_BYTES, DELIVERY_TIMEOUT_MS, destinationLabel, type Destination, type WebhookConfig } from "./config";
-import { deliveryBody, eventJson, pusherBody, type WebhookEventInput } from "./events";
+import type { WebhookEventInput } from "../contract/webhooks";
+import { deliveryBody, eventJson, pusherBody } from "./events";
 import { deliveryHeaders } from "./signature";
 
 /** Deliveries one receiver gets from one alarm; past it the alarm comes back at once. */

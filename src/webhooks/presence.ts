@@ -6,7 +6,8 @@
  * member_added / member_removed. Every row of a uid lives in that uid's shard, so these counts
  * are exact, and one uid's events come from one outbox, in order.
  */
-import { groupOfRoom, type WebhookEventInput } from "./events";
+import type { WebhookEventInput } from "../contract/webhooks";
+import { groupOfRoom } from "./events";
 
 export class PresenceEvents {
   /** Whether the pending-offline table exists; null until looked up. */

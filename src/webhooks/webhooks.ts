@@ -26,7 +26,7 @@
 import type { Env } from "../env";
 import { logEvent } from "../util/log";
 import { loadWebhookConfig, type WebhookConfig } from "./config";
-import type { ConnectionFields, MessageFields, WebhookEventInput } from "./events";
+import type { ConnectionFields, MessageFields, WebhookEventInput } from "../contract/webhooks";
 import { ConnectionLedger } from "./ledger";
 import { WebhookOutbox, type OutboxOptions } from "./outbox";
 
