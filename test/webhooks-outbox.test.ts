@@ -5,10 +5,12 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import type { Env } from "../src/env";
 import type { WebhookConfig } from "../src/webhooks/config";
 import type { WebhookEventInput } from "../src/contract/webhooks";
 import { WebhookOutbox, retryDelay } from "../src/webhooks/outbox";
 import { hmacHex } from "../src/webhooks/signature";
+import { Webhooks } from "../src/webhooks/webhooks";
 
 const SECRET = "hook-secret";
 const A = { format: "edgepush", url: "https://a.example/hooks", secret: SECRET } as const;
@@ -302,6 +304,41 @@ describe("webhook outbox receivers", () => {
       ]);
       await box.deliver();
       expect(r.sent[0].json.events.map((e) => e.client_id)).toEqual(["c1"]);
+    });
+  });
+});
+
+describe("webhook emitter (Webhooks)", () => {
+  it("Should close connections lost without a close handler (a crash) with 1006, once, at the first alarm", async () => {
+    await runInDurableObject(env.DIRECTORY.getByName("webhook-test:lost"), async (_i, state) => {
+      const r = receiver();
+      const live = ["c2"];
+      const hooksEnv = { WEBHOOK_URL: A.url, WEBHOOK_SECRET: SECRET, WEBHOOK_BATCH_MS: "0" } as Env;
+      const before = new Webhooks(state, hooksEnv, () => {}, () => live, { fetch: r.fetch });
+      before.opened({ client_id: "c1", uid: "u1", group: null, protocol: "ws" });
+      before.opened({ client_id: "c2", uid: "u2", group: "g", protocol: "ws" });
+      // A fresh instance (after a crash) finds c1 recorded but not held.
+      const after = new Webhooks(state, hooksEnv, () => {}, () => live, { fetch: r.fetch });
+      await after.alarm();
+      await after.alarm();
+      const names = r.sent.flatMap((s) => s.json.events).map((e) => [e.name, e.client_id, e.code]);
+      expect(names).toEqual([["connection_opened", "c1", undefined], ["connection_opened", "c2", undefined], ["connection_closed", "c1", 1006]]);
+      after.closed("c1", 1000); // the real close handler, late: nothing more
+      after.closed("c2", 4000);
+      await after.alarm();
+      expect(r.sent.at(-1)!.json.events).toEqual([expect.objectContaining({ name: "connection_closed", client_id: "c2", uid: "u2", group: "g", code: 4000 })]);
+    });
+  });
+
+  it("Should touch no storage and send nothing when webhooks are off", async () => {
+    await runInDurableObject(env.DIRECTORY.getByName("webhook-test:off"), async (_i, state) => {
+      const r = receiver();
+      const hooks = new Webhooks(state, {} as Env, () => {}, () => [], { fetch: r.fetch });
+      hooks.opened({ client_id: "c1", uid: "u1", group: null, protocol: "ws" });
+      hooks.message({ client_id: "c1", uid: "u1", group: null, data: 1 });
+      await hooks.alarm();
+      expect(r.sent).toHaveLength(0);
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'webhook%'").toArray()).toEqual([]);
     });
   });
 });
