@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { PresenceEvents } from "../src/webhooks/presence";
 import { Webhooks } from "../src/webhooks/webhooks";
+import { countingSql } from "./webhook-helpers";
 
 const HOOKS_ENV = { WEBHOOK_URL: "https://hooks.example/in", WEBHOOK_SECRET: "s", WEBHOOK_BATCH_MS: "0" } as Env;
 const ok = (async () => new Response(null, { status: 204 })) as typeof fetch;
@@ -15,21 +16,9 @@ const ok = (async () => new Response(null, { status: 204 })) as typeof fetch;
 /** Runs `fn` with a real Durable Object's SQLite whose writes are counted, and the alarms asked for. */
 function measured<T>(name: string, fn: (m: { sql: SqlStorage; ctx: DurableObjectState; rows: () => number; alarms: number[] }) => Promise<T>) {
   return runInDurableObject(env.DIRECTORY.getByName(`webhook-cost:${name}`), async (_i, state) => {
-    let written = 0;
-    const sql = new Proxy(state.storage.sql, {
-      get(target, prop) {
-        if (prop !== "exec") return Reflect.get(target, prop);
-        return (query: string, ...bindings: SqlStorageValue[]) => {
-          const cursor = target.exec(query, ...bindings);
-          const rows = cursor.toArray();
-          // Tables are made once per object, never per event: leave them out.
-          if (!query.startsWith("CREATE")) written += cursor.rowsWritten;
-          return { toArray: () => rows, one: () => rows[0], rowsWritten: cursor.rowsWritten };
-        };
-      },
-    }) as SqlStorage;
+    const { sql, written } = countingSql(state.storage.sql);
     const ctx = { storage: { sql } } as unknown as DurableObjectState;
-    return fn({ sql, ctx, rows: () => written, alarms: [] });
+    return fn({ sql, ctx, rows: written, alarms: [] });
   });
 }
 

@@ -11,6 +11,7 @@ import type { WebhookEventInput } from "../src/contract/webhooks";
 import { WebhookOutbox, retryDelay } from "../src/webhooks/outbox";
 import { hmacHex } from "../src/webhooks/signature";
 import { Webhooks } from "../src/webhooks/webhooks";
+import { countingSql } from "./webhook-helpers";
 
 const SECRET = "hook-secret";
 const A = { format: "edgepush", url: "https://a.example/hooks", secret: SECRET } as const;
@@ -48,23 +49,6 @@ function clock(start = 1_000_000) {
 /** Runs `fn` with a fresh Durable Object's SQLite (each name is its own object). */
 function withSql<T>(name: string, fn: (sql: SqlStorage) => Promise<T> | T): Promise<T> {
   return runInDurableObject(env.DIRECTORY.getByName(`webhook-test:${name}`), (_instance, state) => fn(state.storage.sql));
-}
-
-/** Counts the rows each statement of `sql` writes. */
-function countingSql(sql: SqlStorage): { sql: SqlStorage; written: () => number } {
-  let written = 0;
-  const wrapped = new Proxy(sql, {
-    get(target, prop) {
-      if (prop !== "exec") return Reflect.get(target, prop);
-      return (query: string, ...bindings: SqlStorageValue[]) => {
-        const cursor = target.exec(query, ...bindings);
-        const rows = cursor.toArray();
-        written += cursor.rowsWritten;
-        return { toArray: () => rows, one: () => rows[0], rowsWritten: cursor.rowsWritten };
-      };
-    },
-  });
-  return { sql: wrapped as SqlStorage, written: () => written };
 }
 
 const opened = (n: number): WebhookEventInput => ({ name: "connection_opened", client_id: `c${n}`, uid: "u1", group: null, protocol: "ws" });
