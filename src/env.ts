@@ -17,6 +17,7 @@ export interface Env extends DirectoryVars, WebhookVars {
   PUSHER_APP_ID?: string;
   PUSHER_APP_KEY?: string;
   PUSHER_APP_SECRET?: string;
+  PUSHER_ACTIVITY_TIMEOUT_S?: string;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;
@@ -109,4 +110,13 @@ export function readLimits(env: Env): Limits {
     out[key] = value;
   }
   return out;
+}
+
+/** Like `readLimits`, but a bad var falls back to the defaults: a Durable Object cannot answer 500 (the Worker names the var). */
+export function safeLimits(env: Env): Limits {
+  try {
+    return readLimits(env);
+  } catch {
+    return readLimits({} as Env);
+  }
 }
