@@ -5,9 +5,10 @@ import type { Listing } from "./directory/types";
 import type { MeterVars } from "./util/meter";
 import type { RoomPushItem, RoomPushResult } from "./room/types";
 import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
+import type { WebhookVars } from "./webhooks/config";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env extends DirectoryVars, MeterVars {
+export interface Env extends DirectoryVars, WebhookVars, MeterVars {
   ROOMS: DurableObjectNamespace<RoomApi>;
   /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
   DIRECTORY: DurableObjectNamespace<DirectoryApi>;

@@ -6,7 +6,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PUSH_SECRET, api, connect, push, sleep } from "./helpers";
+import { PUSH_SECRET, api, connect, push, untilExpired } from "./helpers";
 
 const stubOf = (room: string) => env.ROOMS.getByName(room);
 
@@ -72,7 +72,7 @@ describe("A room's seq across restarts", () => {
 
   it("Should go on counting after every logged message expired and was purged", async () => {
     await push([{ uid: "seq-purged", data: 0, ttl: 1 }, { uid: "seq-purged", data: 1, ttl: 1 }]);
-    await sleep(1500);
+    await untilExpired("uid:seq-purged", 2);
     await runDurableObjectAlarm(stubOf("uid:seq-purged"));
     await evictDurableObject(stubOf("uid:seq-purged"));
     expect(await initSeq("seq-purged")).toBe(2);
@@ -93,7 +93,7 @@ describe("Expiry without alarms or deletes", () => {
   it("Should set no alarm for expiry and let the next message take the expired row", async () => {
     await push([{ uid: "sweep", data: "short", ttl: 1 }, { uid: "sweep", data: "soon", ttl: 5 }]);
     expect(await runInDurableObject(stubOf("uid:sweep"), (_i, state) => state.storage.getAlarm())).toBeNull();
-    await sleep(1500);
+    await untilExpired("uid:sweep");
     await push({ uid: "sweep", data: "later" });
     expect(await rows("uid:sweep")).toBe(2);
     const { client } = await connect("sweep", { extra: "since=0" });

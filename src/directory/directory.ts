@@ -6,8 +6,10 @@ import { chunk, mapLimit } from "../util/async";
 import type { DirectoryApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { meterEntry, meterObject } from "../util/meter";
+import { PresenceEvents } from "../webhooks/presence";
+import { Webhooks } from "../webhooks/webhooks";
 import { safeDirectoryConfig, shardName, shardOf, type DirectoryConfig } from "./config";
-import { ShardIndex, type RowChange } from "./shard-index";
+import { ShardIndex, type RowChange, type Transition } from "./shard-index";
 import {
   addTally, emptyTally, tallyOf,
   type BroadcastTally, type DirectoryStats, type ShardReport,
@@ -28,6 +30,8 @@ const DAY_MS = 24 * 3600 * 1000;
  * them: enough for `all` pushes, `/stats`, `/uids`, `/groups` and kicks by uid. Rooms report what
  * comes; what goes (a close, a crash) the shard learns by asking a room it has not heard from
  * lately, when a listing needs it (`PRESENCE_CHECK_S`), when a broadcast meets it, and daily.
+ * With webhooks on, rooms report closes too and the shard turns what comes and goes into
+ * presence events (src/webhooks/presence.ts).
  */
 export class Directory extends DurableObject<Env> implements DirectoryApi {
   private readonly sql: SqlStorage;
@@ -36,7 +40,12 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
   private shard: number;
   /** One round of asking rooms at a time; listings that arrive meanwhile wait for it. */
   private asking: Promise<void> | null = null;
+  /** The alarm as last set; undefined until read from storage. */
   private alarmAt: number | null | undefined = undefined;
+  /** When the daily check last ran in this instance. */
+  private checkedAt = -Infinity;
+  private readonly hooks: Webhooks;
+  private readonly presence: PresenceEvents | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
@@ -44,13 +53,19 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     this.sql = ctx.storage.sql;
     this.config = safeDirectoryConfig(env);
     this.shard = Number((ctx.id.name ?? "").replace(/^shard:/, ""));
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at));
+    const offlineDelayMs = this.hooks.config?.offlineDelayMs;
+    this.presence = offlineDelayMs === undefined ? null
+      : new PresenceEvents(this.sql, offlineDelayMs, (events) => this.hooks.emit(events), (at) => this.scheduleAlarm(at));
   }
 
   /** Applies a room's report; a new name gets its row and keeps the daily alarm running. */
   async report(r: ShardReport): Promise<void> {
-    const rows = this.idx().report(r, Date.now());
+    const index = this.idx();
+    await this.alarmKnown();
+    const rows = index.report(r, Date.now());
     this.write(rows);
-    if (rows.length > 0) await this.ensureAlarm();
+    if (rows.length > 0) this.scheduleAlarm(Date.now() + DAY_MS);
   }
 
   /** Counts over this shard, right within PRESENCE_CHECK_S. */
@@ -90,15 +105,21 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     return this.fanOut(rooms, items, label);
   }
 
-  /** The daily check: rooms not heard from in a day are asked, names gone for a day dropped. */
+  /** The daily check (rooms not heard from in a day are asked, names gone for a day dropped), due offlines, webhooks. */
   async alarm(): Promise<void> {
     meterEntry(this.env, "Directory", "alarm");
     try {
       this.alarmAt = null;
       const now = Date.now();
-      await this.askStale(now - DAY_MS);
-      this.write(this.idx().sweep(now - DAY_MS));
-      if (this.idx().size > 0) await this.ensureAlarm();
+      const index = this.idx();
+      if (now - this.checkedAt >= DAY_MS) {
+        this.checkedAt = now;
+        await this.askStale(now - DAY_MS);
+        this.write(index.sweep(now - DAY_MS));
+      }
+      this.presence?.alarm((uid) => index.roomsCount(uid));
+      await this.hooks.alarm();
+      if (index.size > 0) this.scheduleAlarm(this.checkedAt + DAY_MS);
     } catch (err) {
       this.log("alarm", { error: errorText(err) });
     }
@@ -161,7 +182,8 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     if (this.index) return this.index;
     this.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, connections INTEGER NOT NULL, seen INTEGER NOT NULL, gateways INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
     this.sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT NOT NULL, room TEXT NOT NULL, PRIMARY KEY (uid, room)) WITHOUT ROWID");
-    const index = new ShardIndex();
+    const index = new ShardIndex(this.presence !== null);
+    index.onTransition = (t) => this.presenceEvent(t, index);
     const rooms = this.sql.exec<{ room: ListedName }>("SELECT room FROM rooms").toArray().map((r) => r.room);
     const members = this.sql.exec<{ uid: string; room: ListedName }>("SELECT uid, room FROM members").toArray();
     // A uid's own room is its membership: rows of it that earlier versions wrote go.
@@ -182,11 +204,26 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     }
   }
 
-  private async ensureAlarm(): Promise<void> {
+  // Webhooks: what came and went, as presence events (a uid's own room is one of its rooms).
+  private presenceEvent(t: Transition, index: ShardIndex): void {
+    const presence = this.presence;
+    if (!presence) return;
+    const uid = t.uid ?? (t.room.startsWith("uid:") ? t.room.slice("uid:".length) : null);
+    if (t.uid === undefined) presence.roomChanged(t.room, t.live);
+    if (uid === null) return;
+    if (t.live) presence.memberAdded(uid, t.room, index.roomsCount(uid));
+    else presence.memberRemoved(uid, t.room, index.roomsCount(uid));
+  }
+
+  private async alarmKnown(): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null) return;
-    this.alarmAt = Date.now() + DAY_MS;
-    await this.ctx.storage.setAlarm(this.alarmAt);
+  }
+
+  // One alarm serves the daily check, pending offlines and the webhook outbox: keep the earliest.
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== undefined && this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   private log(method: string, fields: Record<string, unknown>): void {

@@ -31,6 +31,13 @@ interface MemberEntry extends Entry {
   sockets: number;
 }
 
+/** A room, or a uid in a room (`uid` set), that came (`live`) or went. */
+export interface Transition {
+  room: ListedName;
+  uid?: string;
+  live: boolean;
+}
+
 /** A row to add to or drop from storage (`uid` set: a `members` row; else a `rooms` row). */
 export interface RowChange {
   add: boolean;
@@ -48,6 +55,14 @@ export class ShardIndex {
   private readonly rooms = new Map<ListedName, RoomEntry>();
   private readonly members = new Map<ListedName, Map<string, MemberEntry>>();
   private readonly byUid = new Map<string, Set<ListedName>>();
+  /** Told of every room or (uid, room) that came or went; a name read back from storage counts as there. */
+  onTransition: ((t: Transition) => void) | null = null;
+
+  /**
+   * @param exactRows a name's row goes as soon as it is gone (webhooks, which read storage as
+   *   the truth after a restart); otherwise it stays a day, so a returning user writes no row
+   */
+  constructor(private readonly exactRows = false) {}
 
   /** Names read back from storage: unknown until their rooms report or answer. */
   load(rooms: ListedName[], members: [string, ListedName][]): void {
@@ -175,6 +190,17 @@ export class ShardIndex {
     return rows;
   }
 
+  /** How many rooms `uid` is (or may be) in here: its own room and its member entries. */
+  roomsCount(uid: string): number {
+    const own = this.rooms.get(`uid:${uid}` as ListedName);
+    let n = own && maybeLive(own) ? 1 : 0;
+    for (const room of this.byUid.get(uid) ?? []) {
+      const m = this.members.get(room)?.get(uid);
+      if (m && maybeLive(m)) n++;
+    }
+    return n;
+  }
+
   /** Whether the shard holds any name at all (its daily alarm runs while it does). */
   get size(): number {
     return this.rooms.size + this.members.size;
@@ -207,13 +233,18 @@ export class ShardIndex {
 
   // Moves an entry to live or gone; a live one gets its storage row the first time.
   private settle(entry: Entry, live: boolean, now: number, rows: RowChange[], row: RowChange): void {
-    if (!live && entry.state !== "gone") entry.goneSince = now;
+    const was = entry.state !== "gone";
+    if (!live && was) entry.goneSince = now;
     entry.state = live ? "live" : "gone";
     entry.heard = now;
     if (live && !entry.stored) {
       entry.stored = true;
       rows.push(row);
+    } else if (!live && entry.stored && this.exactRows) {
+      entry.stored = false;
+      rows.push({ ...row, add: false });
     }
+    if (was !== live) this.onTransition?.({ room: row.room, uid: row.uid, live });
   }
 
   private memberEntry(room: ListedName, uid: string, stored: boolean): MemberEntry {

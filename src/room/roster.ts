@@ -13,6 +13,8 @@ const RETRY_MS = 5_000;
 /** The room's socket map, counting sockets per uid; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
   onChange: ((attachment: SocketAttachment, added: boolean) => void) | null = null;
+  /** A socket left the map, closed with `code` (1006 when no code is known). */
+  onRemove: ((attachment: SocketAttachment, code: number) => void) | null = null;
   /** The last token client left (legacy connections may remain). */
   onLastTokenClient: (() => void) | null = null;
   /** Sockets that are not legacy: each took (or skipped) the uid's offline queue when it connected. */
@@ -30,9 +32,10 @@ export class SocketMap extends Map<WebSocket, SocketAttachment> {
     return this;
   }
 
-  override delete(ws: WebSocket): boolean {
+  override delete(ws: WebSocket, code = 1006): boolean {
     const attachment = this.get(ws);
     if (!attachment || !super.delete(ws)) return false;
+    this.onRemove?.(attachment, code);
     const left = (this.perUid.get(attachment.uid) ?? 1) - 1;
     if (left > 0) this.perUid.set(attachment.uid, left);
     else this.perUid.delete(attachment.uid);
@@ -171,7 +174,7 @@ export class RoomRoster {
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, code);
     try {
       ws.close(code, reason);
     } catch {
