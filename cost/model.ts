@@ -69,42 +69,61 @@ export interface Item {
 export interface WorkedExample {
   items: Item[];
   total: number;
-  /** Per connection (connect + close, queue share included): rows written and billed DO requests. */
+  /** Share of connections that deliver queued messages and see no message before they close. */
+  takeShare: number;
+  /** Per connection (connect + close, queue share included): rows written and billed DO requests beyond the upgrade. */
   perConnection: { rowsWritten: number; doRequests: number };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Scales a cost by `n`. */
-function times(cost: EventCost, n: number): { worker: number; requests: number; rows: number } {
-  return { worker: cost.workerRequests * n, requests: billedRequests(cost) * n, rows: cost.rowsWritten * n };
+interface Usage {
+  worker: number;
+  requests: number;
+  rows: number;
+}
+
+/**
+ * The share of connections that find messages queued (one arrived during the gap before them)
+ * and see none while connected (so the queue's watermark is written at their close).
+ */
+export function takeShareOf(e: typeof EXAMPLE): number {
+  const onlineShare = e.onlineAtOnce / e.users;
+  const sessionsPerDay = e.connectionsPerUserDay * e.sessionsPerConnection;
+  const sessionH = (24 * onlineShare) / sessionsPerDay;
+  const gapH = (24 * (1 - onlineShare)) / sessionsPerDay;
+  const perHour = e.messagesPerUserDay / 24;
+  return (1 - Math.exp(-perHour * gapH)) * Math.exp(-perHour * sessionH);
+}
+
+/** What the month's traffic uses: Worker requests, billed DO requests, rows written. */
+function monthUsage(events: ExampleEvents, e: typeof EXAMPLE, takeShare: number): Usage {
+  const connections = e.users * e.connectionsPerUserDay * e.days;
+  const messages = e.users * e.messagesPerUserDay * e.days;
+  const onlineShare = e.onlineAtOnce / e.users;
+  const parts: [EventCost, number][] = [
+    [events.connect, connections],
+    [events.close, connections],
+    [events.takeQueue, connections * takeShare],
+    [events.idleHour, e.onlineAtOnce * 24 * e.days],
+    [events.messageOnline, messages * onlineShare],
+    [events.messageOffline, messages * (1 - onlineShare)],
+    [events.expiry, messages],
+  ];
+  const usage: Usage = { worker: 0, requests: 0, rows: 0 };
+  for (const [cost, n] of parts) {
+    usage.worker += cost.workerRequests * n;
+    usage.requests += billedRequests(cost) * n;
+    usage.rows += cost.rowsWritten * n;
+  }
+  return usage;
 }
 
 /** The month of the worked example, from the measured events. */
 export function workedExample(events: ExampleEvents): WorkedExample {
   const e = EXAMPLE;
-  const connections = e.users * e.connectionsPerUserDay * e.days;
-  const messages = e.users * e.messagesPerUserDay * e.days;
-  const onlineShare = e.onlineAtOnce / e.users;
-  const onlineHours = e.onlineAtOnce * 24 * e.days;
-  // Messages arrive evenly over the day; a session lasts the online hours over the sessions.
-  const sessionsPerDay = e.connectionsPerUserDay * e.sessionsPerConnection;
-  const sessionH = (24 * onlineShare) / sessionsPerDay;
-  const gapH = (24 * (1 - onlineShare)) / sessionsPerDay;
-  const perHour = e.messagesPerUserDay / 24;
-  const takeShare = (1 - Math.exp(-perHour * gapH)) * Math.exp(-perHour * sessionH);
-  const parts = [
-    times(events.connect, connections),
-    times(events.close, connections),
-    times(events.takeQueue, connections * takeShare),
-    times(events.idleHour, onlineHours),
-    times(events.messageOnline, messages * onlineShare),
-    times(events.messageOffline, messages * (1 - onlineShare)),
-    times(events.expiry, messages),
-  ];
-  const worker = parts.reduce((a, p) => a + p.worker, 0);
-  const requests = parts.reduce((a, p) => a + p.requests, 0);
-  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const takeShare = takeShareOf(e);
+  const { worker, requests, rows } = monthUsage(events, e, takeShare);
   const w = PRICES.workers;
   const d = PRICES.durableObjects;
   const cpuMs = worker * e.cpuMsPerWorkerRequest;
@@ -122,5 +141,6 @@ export function workedExample(events: ExampleEvents): WorkedExample {
     rowsWritten: events.connect.rowsWritten + events.close.rowsWritten + takeShare * events.takeQueue.rowsWritten,
     doRequests: billedRequests(events.connect) - upgrade + billedRequests(events.close) + takeShare * billedRequests(events.takeQueue),
   };
-  return { items: items.map((i) => ({ ...i, cost: round2(i.cost) })), total: round2(items.reduce((a, i) => a + i.cost, 0)), perConnection };
+  const priced = items.map((i) => ({ ...i, cost: round2(i.cost) }));
+  return { items: priced, total: round2(priced.reduce((a, i) => a + i.cost, 0)), takeShare, perConnection };
 }
