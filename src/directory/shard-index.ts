@@ -84,10 +84,14 @@ export class ShardIndex {
    */
   listing(room: ListedName, listing: Listing, ownRoom: boolean, ownUid: (uid: string) => boolean, now: number): RowChange[] {
     const rows: RowChange[] = [];
+    // A room that hashes elsewhere now (DIRECTORY_SHARDS changed) is gone from here.
     if (ownRoom) this.setRoom(room, listing.connections, listing.gateways, now, rows);
+    else if (this.rooms.has(room)) this.setRoom(room, 0, 0, now, rows);
     if (isUidRoom(room)) return rows;
     for (const [uid, sockets] of Object.entries(listing.uids)) if (ownUid(uid)) this.setMember(room, uid, sockets, now, rows);
-    for (const uid of this.members.get(room)?.keys() ?? []) if (!(uid in listing.uids)) this.setMember(room, uid, null, now, rows);
+    for (const uid of [...(this.members.get(room)?.keys() ?? [])]) {
+      if (!(uid in listing.uids) || !ownUid(uid)) this.setMember(room, uid, null, now, rows);
+    }
     return rows;
   }
 

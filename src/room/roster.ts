@@ -9,6 +9,11 @@ import type { SocketAttachment, SocketTarget } from "./types";
 
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
+/**
+ * With webhooks on, a room with sockets wakes at least this often, so that connections lost in a
+ * crash (no close handler ran) are reported closed. Without webhooks an idle room never wakes.
+ */
+const WEBHOOK_LEASE_MS = 600_000;
 
 /** The room's socket map, counting sockets per uid; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
@@ -139,17 +144,19 @@ export class RoomRoster {
     return sent;
   }
 
-  /** The room's alarm (set only for the heartbeat and for a report a shard missed). */
+  /** The room's alarm (set only for the heartbeat, a report a shard missed, and webhooks). */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
     await this.reporter.retry();
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
+    if (this.config.reportCloses && this.sockets.size > 0) this.scheduleAlarm(now + WEBHOOK_LEASE_MS);
   }
 
   private socketChanged(attachment: SocketAttachment, added: boolean): void {
     const room = this.room();
-    if (!room || (!added && !this.config.reportCloses)) return;
     if (added && this.config.heartbeatMs > 0) this.scheduleAlarm(Date.now() + this.config.heartbeatMs);
+    if (added && this.config.reportCloses) this.scheduleAlarm(Date.now() + WEBHOOK_LEASE_MS);
+    if (!room || (!added && !this.config.reportCloses)) return;
     // A uid room's count is its entry; a group room reports its uids, and its entry when it fills or empties.
     const isUidRoom = room.startsWith("uid:");
     const entry = isUidRoom || this.sockets.size === (added ? 1 : 0);
