@@ -3,17 +3,23 @@
 import { execSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 
-if (!existsSync("node_modules/.bin/wrangler") || !existsSync("node_modules/.bin/node")) {
-  console.log("[edgepush] installing packages (npm install) …");
-  execSync("npm install --no-audit --no-fund", { stdio: "inherit" });
+/** Installs from package-lock.json when node_modules is incomplete, and writes .dev.vars when missing. */
+export function setup() {
+  if (!existsSync("node_modules/.bin/wrangler") || !existsSync("node_modules/.bin/node")) {
+    // `npm ci`, never `npm install`: it installs exactly the lock and never rewrites the tracked file.
+    console.log("[edgepush] installing packages (npm ci) …");
+    execSync("npm ci --no-audit --no-fund", { stdio: "inherit" });
+  }
+  if (!existsSync(".dev.vars")) {
+    const secret = () => randomBytes(32).toString("base64url");
+    const text = readFileSync(".dev.vars.example", "utf8")
+      .replace(/^PUSH_SECRET=.*$/m, `PUSH_SECRET=${secret()}`)
+      .replace(/^TOKEN_SECRET=.*$/m, `TOKEN_SECRET=${secret()}`);
+    writeFileSync(".dev.vars", text, { mode: 0o600 });
+    console.log("[edgepush] created .dev.vars with fresh random PUSH_SECRET and TOKEN_SECRET");
+  }
 }
 
-if (!existsSync(".dev.vars")) {
-  const secret = () => randomBytes(32).toString("base64url");
-  const text = readFileSync(".dev.vars.example", "utf8")
-    .replace(/^PUSH_SECRET=.*$/m, `PUSH_SECRET=${secret()}`)
-    .replace(/^TOKEN_SECRET=.*$/m, `TOKEN_SECRET=${secret()}`);
-  writeFileSync(".dev.vars", text, { mode: 0o600 });
-  console.log("[edgepush] created .dev.vars with fresh random PUSH_SECRET and TOKEN_SECRET");
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) setup();
