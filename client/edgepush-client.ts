@@ -1,6 +1,6 @@
 /** The edgepush client: one socket per room, managed for the user. */
-import { isName } from "../src/names";
-import { CLOSE_REMOVED_FROM_GROUP } from "../src/protocol";
+import { isName } from "../src/contract/names";
+import { CLOSE_REMOVED_FROM_GROUP } from "../src/contract/protocol";
 import { DEFAULT_BACKOFF } from "./backoff";
 import { Emitter } from "./emitter";
 import { tokenExpiry, type JoinFrame } from "./frames";

@@ -1,5 +1,5 @@
 /** Frames the server sends to a client, as the client library reads them. Pure. */
-import type { ErrorFrame, InitFrame, JoinFrame } from "../src/protocol";
+import type { ErrorFrame, InitFrame, JoinFrame } from "../src/contract/protocol";
 
 export type { ErrorFrame, InitFrame, JoinFrame };
 

@@ -1,5 +1,5 @@
 /** One room's WebSocket: connect, resume, de-duplicate, keep alive, reconnect. */
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING } from "../src/protocol";
+import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING } from "../src/contract/protocol";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { parseServerFrame, type InitFrame, type JoinFrame, type PushFrame } from "./frames";
 import type { EdgePushEvents, Group } from "./types";

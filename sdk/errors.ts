@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../src/errors";
+import type { ErrorCode } from "../src/contract/errors";
 
 /** Error codes of the contract (README: "Errors"), plus three the SDK raises itself. */
 export type EdgePushErrorCode =

@@ -1,13 +1,21 @@
-import { ApiError } from "./errors";
-import type { Directory } from "./directory";
-import type { DirectoryVars } from "./directory-config";
-import type { RoomObject } from "./room-object";
+import { ApiError } from "./contract/errors";
+import { isGatewayName, type GatewayName, type ListedName, type RoomName } from "./contract/names";
+import type { DirectoryVars } from "./directory/config";
+import type { RoomPushItem, RoomPushResult } from "./room/types";
+import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
 export interface Env extends DirectoryVars {
-  ROOMS: DurableObjectNamespace<RoomObject>;
-  /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory.ts. */
-  DIRECTORY: DurableObjectNamespace<Directory>;
+  ROOMS: DurableObjectNamespace<RoomApi>;
+  /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
+  DIRECTORY: DurableObjectNamespace<DirectoryApi>;
+  /** Gateway shards (`gw:<n>`): multiplexed sockets of the Pusher and GatewayWorker protocols. */
+  GATEWAYS: DurableObjectNamespace<GatewayApi>;
+  GATEWAY_SHARDS?: string;
+  GATEWAY_ANONYMOUS?: string;
+  PUSHER_APP_ID?: string;
+  PUSHER_APP_KEY?: string;
+  PUSHER_APP_SECRET?: string;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;
@@ -20,6 +28,28 @@ export interface Env extends DirectoryVars {
   MAX_SOCKETS_PER_ROOM?: string;
   MAX_SOCKETS_PER_UID?: string;
   PUBLISH_RATE_PER_10S?: string;
+}
+
+/** The Durable Object stub of a room. */
+export function roomStub(env: Env, room: RoomName): DurableObjectStub<RoomApi> {
+  return env.ROOMS.getByName(room);
+}
+
+/** The Durable Object stub of a gateway shard. */
+export function gatewayStub(env: Env, name: GatewayName): DurableObjectStub<GatewayApi> {
+  return env.GATEWAYS.getByName(name);
+}
+
+/** The stub of a listed name: both kinds answer `push`, `close` and `resync` alike. */
+export function listedStub(env: Env, name: ListedName): Pick<DurableObjectStub<RoomApi>, "close" | "resync"> & {
+  push(name: ListedName, items: RoomPushItem[]): Promise<RoomPushResult[]>;
+} {
+  if (isGatewayName(name)) {
+    const stub = gatewayStub(env, name);
+    return { push: (n, items) => stub.push(n as GatewayName, items), close: (t, c, r) => stub.close(t, c, r), resync: () => stub.resync() };
+  }
+  const stub = roomStub(env, name);
+  return { push: (n, items) => stub.push(n as RoomName, items), close: (t, c, r) => stub.close(t, c, r), resync: () => stub.resync() };
 }
 
 /** The secret named `name`, or a 500 `misconfigured` that names the variable to set. */

@@ -1,55 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
-import { readLimits, type Env, type Limits } from "./env";
-import { ApiError, errorBody } from "./errors";
-import { newClientId, parseRoomName, type RoomName } from "./names";
+import { ApiError, errorBody } from "./contract/errors";
+import { newClientId, parseRoomName, type GatewayName, type RoomName } from "./contract/names";
 import {
   CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
-  envelope, errorFrame, parseClientFrame, type Format, type OutboundMessage,
-} from "./protocol";
-import { utf8Length } from "./push-schema";
-import { fanOut } from "./fan-out";
-import { RateLimiter } from "./rate-limit";
-import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room-log";
-import { RoomRoster, SocketMap, type SocketTarget } from "./room-roster";
-
-/** Headers the Worker sets on an upgrade it forwards to a room (never trusted from clients). */
-export const ROOM_HEADER = {
-  room: "x-edgepush-room",
-  uid: "x-edgepush-uid",
-  format: "x-edgepush-format",
-  since: "x-edgepush-since",
-  legacy: "x-edgepush-legacy",
-} as const;
-
-/** Default seconds a message stays in a room's log, per the contract. */
-export const DEFAULT_TTL_S = { uid: 86400, group: 300 } as const;
-
-/** Per-socket data, kept in the hibernation attachment (workerd limit: 16 KiB serialized). */
-export interface SocketAttachment {
-  uid: string;
-  clientId: string;
-  format: Format;
-  /** The seed's handshake: raw payloads only, no frames. */
-  legacy: boolean;
-  connectedAt: number;
-}
-
-/** One message as the Worker hands it to a room over RPC. */
-export interface RoomPushItem {
-  message: OutboundMessage;
-  ttl?: number;
-  /** The backend gave the id: a repeat within 24 h is not delivered again. */
-  dedupe: boolean;
-  exclude?: string[];
-  /** Deliver to this one connection only (live, not logged). */
-  clientId?: string;
-}
-
-export interface RoomPushResult {
-  delivered: number;
-  queued: boolean;
-  duplicate: boolean;
-}
+  envelope, errorFrame, parseClientFrame, type OutboundMessage,
+} from "./contract/protocol";
+import { readLimits, type Env, type Limits } from "./env";
+import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
+import { fanOut } from "./room/fan-out";
+import { GatewayLink, isCacheRoom } from "./room/gateway-link";
+import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
+import { RateLimiter } from "./room/rate-limit";
+import { RoomRoster, SocketMap } from "./room/roster";
+import type { RoomApi } from "./rpc";
+import {
+  DEFAULT_TTL_S, ROOM_HEADER,
+  type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
+} from "./room/types";
+import { errorText, logEvent } from "./util/log";
+import { utf8Length } from "./util/text";
 
 /** Shortest time between two purges of expired log rows. */
 const PURGE_SWEEP_MS = 60_000;
@@ -59,7 +28,7 @@ const PURGE_SWEEP_MS = 60_000;
  * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
  * fans pushes out to them, and keeps the room's message log for replay.
  */
-export class RoomObject extends DurableObject<Env> {
+export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly sockets = new SocketMap();
   private readonly rates: RateLimiter<WebSocket>;
   private readonly limits: Limits;
@@ -67,6 +36,7 @@ export class RoomObject extends DurableObject<Env> {
   private name: RoomName | null;
   private alarmAt: number | null = null;
   private readonly roster: RoomRoster;
+  private readonly gateways: GatewayLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,7 +53,11 @@ export class RoomObject extends DurableObject<Env> {
       if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
     // From here on every socket that comes or goes is reported to the directory.
-    this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at));
+    this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at), () => ({
+      uids: this.gateways.subscribers.uids(),
+      gateways: this.gateways.subscribers.gateways().length,
+    }));
+    this.gateways = new GatewayLink(ctx, env, () => this.roster.touch());
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -103,20 +77,50 @@ export class RoomObject extends DurableObject<Env> {
     }
   }
 
-  /** Delivers messages in order; one call per room per `/push`. */
-  push(room: RoomName, items: RoomPushItem[]): RoomPushResult[] {
+  /** Delivers messages in order to the room's sockets, then to its gateways; one call per room per `/push`. */
+  async push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
     this.remember(room);
     const now = Date.now();
-    const results = items.map((item) => this.pushOne(item, now));
+    const forward: GatewayItem[] = [];
+    const owners: number[] = [];
+    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i))));
     this.log.saveSeq();
+    const reached = await this.gateways.forward(room, forward);
+    reached.forEach((n, i) => (results[owners[i]].delivered += n));
     return results;
   }
 
-  /** Who is connected here (legacy connections included). */
-  presence(): { connections: number; uids: string[] } {
-    const uids = new Set<string>();
+  /** A gateway's connections subscribed to or left this room; answers what a subscriber needs. */
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult {
+    this.remember(room);
+    const members = this.gateways.track(room, gateway, changes);
+    const result: TrackResult = { seq: this.log.lastSeq };
+    if (members) result.members = members;
+    if (isCacheRoom(room) && changes.some((c) => c.on)) result.last = this.log.last(Date.now());
+    return result;
+  }
+
+  /** A gateway that restarted without its connections: forget its subscribers. */
+  forget(room: RoomName, gateway: GatewayName): void {
+    this.remember(room);
+    this.gateways.forget(room, gateway);
+  }
+
+  /** A gateway connection's message to the room (a Pusher client event): live to all but `from`. */
+  async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
+    this.remember(room);
+    const seq = this.log.nextSeq();
+    this.log.saveSeq();
+    const local = this.fanOut(this.sockets.keys(), seq, message);
+    const [remote] = await this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    return local + remote;
+  }
+
+  /** Who is connected here (legacy connections included) and through gateways. */
+  presence(): RoomPresence {
+    const uids = this.gateways.subscribers.uids();
     for (const attachment of this.sockets.values()) uids.add(attachment.uid);
-    return { connections: this.sockets.size, uids: [...uids] };
+    return { connections: this.sockets.size + this.gateways.size, uids: [...uids] };
   }
 
   /** Closes the target's sockets here with `code`; answers how many. */
@@ -221,7 +225,7 @@ export class RoomObject extends DurableObject<Env> {
     for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
   }
 
-  private pushOne(item: RoomPushItem, now: number): RoomPushResult {
+  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
     const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
     if (item.dedupe) {
       if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
@@ -231,11 +235,13 @@ export class RoomObject extends DurableObject<Env> {
     const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
     const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
     const delivered = this.fanOut(targets, seq, item.message, exclude);
+    // `all` reaches gateways from the directory; a clientId push is addressed to one of our sockets.
+    if (!item.clientId && !item.broadcast) toGateways({ seq, message: item.message, exclude: item.exclude });
     const isUidRoom = this.name?.startsWith("uid:") ?? false;
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
     if (ttl > 0) {
       const expires = now + ttl * 1000;
-      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0);
+      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0 && this.gateways.size === 0);
       this.scheduleAlarm(expires);
     }
     return { delivered, queued: ttl > 0, duplicate: false };
@@ -283,6 +289,7 @@ export class RoomObject extends DurableObject<Env> {
     const published: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: now };
     const seq = this.log.nextSeq();
     this.fanOut(this.sockets.keys(), seq, published, undefined, frame.echo ? undefined : ws);
+    this.ctx.waitUntil(this.gateways.forward(this.name, [{ seq, message: published }]));
     const expires = now + DEFAULT_TTL_S.group * 1000;
     this.log.append(seq, published, expires, false);
     this.log.saveSeq();
@@ -315,8 +322,7 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   private report(method: string, err: unknown): void {
-    const error = err instanceof Error ? err.message : String(err);
-    console.error(JSON.stringify({ class: "RoomObject", room: this.name, method, error }));
+    logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
   }
 }
 

@@ -1,14 +1,15 @@
 import { Hono } from "hono";
+import { backendAuth } from "./api/http";
+import { connectRoutes } from "./api/routes/connect";
+import { controlRoutes } from "./api/routes/control";
+import { devRoutes } from "./api/routes/dev";
+import { memberRoutes } from "./api/routes/members";
+import { pushRoutes } from "./api/routes/push";
+import { ApiError, errorBody } from "./contract/errors";
 import type { Env } from "./env";
-import { ApiError, errorBody } from "./errors";
-import { backendAuth, logEvent } from "./http";
-import { connectRoutes } from "./routes/connect";
-import { controlRoutes } from "./routes/control";
-import { devRoutes } from "./routes/dev";
-import { memberRoutes } from "./routes/members";
-import { pushRoutes } from "./routes/push";
+import { errorText, logEvent } from "./util/log";
 
-export { Directory } from "./directory";
+export { Directory } from "./directory/directory";
 export { RoomObject } from "./room-object";
 
 const app = new Hono<{ Bindings: Env }>();
@@ -32,7 +33,7 @@ app.notFound((c) =>
 // The one place an error becomes a response: JSON, never a stack.
 app.onError((err, c) => {
   const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "internal error");
-  if (!(err instanceof ApiError)) logEvent("internal_error", { path: c.req.path, error: String(err) });
+  if (!(err instanceof ApiError)) logEvent("internal_error", { path: c.req.path, error: errorText(err) }, "error");
   return c.json(errorBody(apiError), apiError.status);
 });
 

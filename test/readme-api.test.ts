@@ -2,8 +2,8 @@
 /** Keeps the README's HTTP API reference true: its tables against the Worker's routes and error codes. */
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
-import errorsSource from "../src/errors.ts?raw";
-import protocolSource from "../src/protocol.ts?raw";
+import errorsSource from "../src/contract/errors.ts?raw";
+import protocolSource from "../src/contract/protocol.ts?raw";
 import app from "../src/worker";
 import { api } from "./helpers";
 

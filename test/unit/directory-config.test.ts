@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunk, mapLimit, readDirectoryConfig, safeDirectoryConfig, shardOf } from "../../src/directory-config";
+import { readDirectoryConfig, safeDirectoryConfig, shardOf } from "../../src/directory/config";
+import { chunk, mapLimit } from "../../src/util/async";
 
 describe("directory config", () => {
   it("Should default to 16 shards, a 600 s lease, a fan-out of 500 and no heartbeat", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { elementSpans, memberSpan, valueSpan } from "../../src/json-spans";
+import { elementSpans, memberSpan, valueSpan } from "../../src/api/json-spans";
 
 const slice = (text: string, span: [number, number] | null) => (span ? text.slice(span[0], span[1]) : null);
 

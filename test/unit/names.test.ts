@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isName, newClientId, parseRoomName, roomName, roomOfClientId } from "../../src/names";
+import { isName, newClientId, parseRoomName, roomName, roomOfClientId } from "../../src/contract/names";
 
 describe("names", () => {
   it("Should accept 1-128 chars of the allowed set and nothing else", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { envelope, parseClientFrame } from "../../src/protocol";
+import { envelope, parseClientFrame } from "../../src/contract/protocol";
 
 describe("protocol", () => {
   it("Should splice the payload JSON into a valid envelope", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/errors";
-import { planMessage } from "../../src/push-schema";
+import { ApiError } from "../../src/contract/errors";
+import { planMessage } from "../../src/api/push-schema";
 
 const MAX = 64 * 1024;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RATE_WINDOW_MS, RateLimiter } from "../../src/rate-limit";
+import { RATE_WINDOW_MS, RateLimiter } from "../../src/room/rate-limit";
 
 describe("RateLimiter", () => {
   it("Should allow the limit, warn past it, and close past twice the limit", () => {

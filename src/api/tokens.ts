@@ -1,0 +1,51 @@
+import { sign, verify } from "hono/jwt";
+import { JwtTokenExpired } from "hono/utils/jwt/types";
+import { ApiError } from "../contract/errors";
+import { isName } from "../contract/names";
+
+/** What a verified client token grants. */
+export interface ClientClaims {
+  uid: string;
+  groups: string[];
+  exp: number;
+}
+
+export const MAX_TOKEN_TTL_S = 30 * 24 * 3600;
+export const MAX_TOKEN_GROUPS = 100;
+
+/**
+ * Verifies an HS256 client token; throws a 401 ApiError saying why it is refused.
+ * @example const { uid, groups } = await verifyClientToken(token, env.TOKEN_SECRET)
+ */
+export async function verifyClientToken(token: string, secret: string): Promise<ClientClaims> {
+  let payload: Record<string, unknown>;
+  try {
+    // iat is not checked: a backend clock a second ahead must not refuse its own fresh tokens.
+    payload = await verify(token, secret, { alg: "HS256", iat: false });
+  } catch (err) {
+    const why = err instanceof JwtTokenExpired ? "token expired" : "token invalid";
+    throw new ApiError(401, "unauthorized", why);
+  }
+  if (!isName(payload.sub)) throw new ApiError(401, "unauthorized", "token sub must be a valid uid");
+  if (typeof payload.exp !== "number") throw new ApiError(401, "unauthorized", "token has no exp");
+  const groups = payload.groups ?? [];
+  if (!Array.isArray(groups) || !groups.every(isName)) {
+    throw new ApiError(401, "unauthorized", "token groups must be an array of group names");
+  }
+  return { uid: payload.sub, groups, exp: payload.exp };
+}
+
+/**
+ * Signs a client token for `uid`, valid `ttl` seconds.
+ * @example const { token, expiresAt } = await signClientToken({ uid: "u1", ttl: 3600 }, secret)
+ */
+export async function signClientToken(
+  claims: { uid: string; groups?: string[]; ttl: number },
+  secret: string,
+  now = Math.floor(Date.now() / 1000),
+): Promise<{ token: string; expiresAt: number }> {
+  const expiresAt = now + claims.ttl;
+  const payload: Record<string, unknown> = { sub: claims.uid, iat: now, exp: expiresAt };
+  if (claims.groups && claims.groups.length > 0) payload.groups = claims.groups;
+  return { token: await sign(payload, secret, "HS256"), expiresAt };
+}

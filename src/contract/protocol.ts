@@ -1,0 +1,82 @@
+/** WebSocket frames between edgepush and its clients. Pure: no Workers or Node APIs. */
+
+export const PING = "ping";
+export const PONG = "pong";
+
+/** Close codes of the contract (4000/4001) and the RFC 6455 ones we use. */
+export const CLOSE_KICKED = 4000;
+export const CLOSE_REMOVED_FROM_GROUP = 4001;
+/** RFC 6455 "going away": what a socket silent past HEARTBEAT_TIMEOUT_S is closed with. */
+export const CLOSE_HEARTBEAT = 1001;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL = 1011;
+
+export type Format = "envelope" | "raw";
+
+export interface InitFrame {
+  type: "init";
+  clientId: string;
+  uid: string;
+  room: string;
+  seq: number;
+}
+export interface JoinFrame {
+  type: "join";
+  group: string;
+  token: string;
+}
+export interface ErrorFrame {
+  type: "error";
+  code: ClientErrorCode;
+  message: string;
+}
+
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited";
+
+/** What a client may send besides `ping`. */
+export type ClientFrame = { type: "publish"; data: unknown; echo: boolean };
+
+/** A message as it travels to a room: serialized once, sent to every socket as is. */
+export interface OutboundMessage {
+  id: string;
+  /** JSON text of `data` in the envelope (a seed body's own text). */
+  dataJson: string;
+  /** What a `format=raw` or legacy socket receives, byte for byte. */
+  raw: string;
+  ts: number;
+  /** The event name (Pusher's `event`; `POST /push`'s optional `event`); absent means `push`. */
+  event?: string;
+}
+
+/** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */
+export function envelope(seq: number, msg: OutboundMessage): string {
+  const event = msg.event === undefined ? "" : `"event":${JSON.stringify(msg.event)},`;
+  return `{"type":"push","seq":${seq},"id":${JSON.stringify(msg.id)},${event}"data":${msg.dataJson},"ts":${msg.ts}}`;
+}
+
+export function errorFrame(code: ClientErrorCode, message: string): string {
+  return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
+}
+
+/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
+export function parseClientFrame(text: string): ClientFrame | { error: ClientErrorCode; message: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { error: "bad_frame", message: "frame is not JSON (send `ping` or a JSON object)" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { error: "bad_frame", message: "frame must be a JSON object with a type" };
+  }
+  const frame = value as Record<string, unknown>;
+  if (frame.type !== "publish") {
+    return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)}` };
+  }
+  if (!("data" in frame)) return { error: "bad_frame", message: "publish needs data" };
+  if (frame.echo !== undefined && typeof frame.echo !== "boolean") {
+    return { error: "bad_frame", message: "echo must be a boolean" };
+  }
+  return { type: "publish", data: frame.data, echo: frame.echo !== false };
+}

@@ -1,0 +1,47 @@
+/**
+ * The RPC surfaces of the Durable Objects, as their callers see them. Declared apart from the
+ * classes so that callers (and Env) never import a Durable Object module.
+ */
+import type { GatewayName, ListedName, RoomName } from "./contract/names";
+import type { OutboundMessage } from "./contract/protocol";
+import type { BroadcastTally, DirectoryStats, ShardReport } from "./directory/types";
+import type { GatewayDeliverResult, GatewayItem, MemberEvent, TrackChange, TrackResult } from "./gateway/types";
+import type { RoomPresence, RoomPushItem, RoomPushResult, SocketTarget } from "./room/types";
+
+/** What the Worker and the directory call on a room (RoomObject implements it). */
+export interface RoomApi extends Rpc.DurableObjectBranded {
+  push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]>;
+  /** A gateway's connections subscribed to or left this room. */
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult;
+  /** A gateway that restarted without its connections: forget its subscribers. */
+  forget(room: RoomName, gateway: GatewayName): void;
+  /** A message a gateway connection sent to the room (a Pusher client event): live, not logged. */
+  clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number>;
+  presence(): RoomPresence;
+  close(target: SocketTarget, code: number, reason: string): Promise<number>;
+  notify(frame: string): number;
+  resync(): Promise<void>;
+}
+
+/** What the Worker, rooms and the directory call on a gateway (GatewayObject implements it). */
+export interface GatewayApi extends Rpc.DurableObjectBranded {
+  deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult;
+  /** Pushes addressed to single connections of this gateway (`{"clientId"}`); connections reached per item. */
+  deliverTo(items: RoomPushItem[]): number[];
+  announce(event: MemberEvent): void;
+  push(name: GatewayName, items: RoomPushItem[]): RoomPushResult[];
+  close(target: SocketTarget, code: number, reason: string): Promise<number>;
+  resync(): Promise<void>;
+  subscribersOf(room: RoomName): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
+}
+
+/** What rooms and the Worker call on a shard or relay (Directory implements it). */
+export interface DirectoryApi extends Rpc.DurableObjectBranded {
+  report(r: ShardReport): Promise<void>;
+  stats(): DirectoryStats;
+  roomsOf(uid: string): ListedName[];
+  listUids(cursor: string, limit: number): string[];
+  listGroups(cursor: string, limit: number): string[];
+  broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
+  relay(rooms: ListedName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
+}
