@@ -1,7 +1,7 @@
 /** Which e2e tests run here: PHP and Chromium are optional outside CI (see scripts/prerequisites.mjs). */
-import { TOOLS, chromiumPath, missingLine, missingTools, toolsRequired } from "../../scripts/prerequisites.mjs";
+import { chromiumPath, missingLine, missingTools, toolsRequired, type ToolName } from "../../scripts/prerequisites.mjs";
 
-export type Tool = keyof typeof TOOLS;
+export type Tool = ToolName;
 export { chromiumPath };
 
 const announced = new Set<string>();
@@ -12,7 +12,7 @@ const announced = new Set<string>();
  * empty: there every tool is required, and the tests that need a missing one fail.
  */
 export function skippableMissing(tools: Tool[]): Tool[] {
-  const missing = missingTools(tools) as Tool[];
+  const missing = missingTools(tools);
   for (const tool of missing) {
     if (announced.has(tool) || process.env.EDGEPUSH_PREREQUISITES_SHOWN) continue;
     announced.add(tool);
