@@ -1,7 +1,8 @@
 // `npm start`: wrangler dev on the embedded local runtime plus the TCP line shim. Ctrl-C, or
 // SIGINT/SIGTERM to npm or to this process, stops both and everything they started.
-// PORT (8787), SHIM_HOST/SHIM_PORT (127.0.0.1:5678), EDGEPUSH_STATE (.wrangler/state: where the
-// rooms' storage lives; delete the folder to start empty).
+// PORT (8787), SHIM_HOST/SHIM_PORT (127.0.0.1:5678), INSPECTOR_PORT (wrangler's debugger, 9229 or
+// the next free one), EDGEPUSH_STATE (.wrangler/state: where the rooms' storage lives; delete the
+// folder to start empty).
 import { existsSync } from "node:fs";
 import { busyPorts, busyPortsMessage, onStopRequest, spawnGroup, stopGroups } from "./process-group.mjs";
 import { setup } from "./setup.mjs";
@@ -50,7 +51,9 @@ async function stop(code) {
 onStopRequest(() => void stop(0));
 
 console.log(`[edgepush] wrangler dev on http://127.0.0.1:${port} (WebSockets at ws://127.0.0.1:${port}/ws), state in ${state}/`);
-run("wrangler dev", "wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state]);
+// Two starts at once (parallel tests) both see 9229 free and race for it: they pass INSPECTOR_PORT.
+const inspector = process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [];
+run("wrangler dev", "wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state, ...inspector]);
 if (withShim) {
   // Prints its own `shim on tcp://…` line. wrangler dev comes up after it: give the secret check time.
   run("shim", "tsx", ["shim/index.ts", "--url", `http://127.0.0.1:${port}`, "--host", shimHost, "--port", shimPort, "--wait", "120"]);

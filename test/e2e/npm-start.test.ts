@@ -33,7 +33,8 @@ describe.each(["SIGINT", "SIGTERM"] as const)("npm start, stopped with %s to npm
     copy = freshCopy("edgepush-start-");
     state = mkdtempSync(join(tmpdir(), "edgepush-state-"));
     [port, shimPort] = [await freePort(), await freePort()];
-    run = npm(["start"], copy, userEnv({ PORT: String(port), SHIM_PORT: String(shimPort), EDGEPUSH_STATE: state }));
+    // Its own debugger port too: parallel starts would race for wrangler's default 9229.
+    run = npm(["start"], copy, userEnv({ PORT: String(port), SHIM_PORT: String(shimPort), INSPECTOR_PORT: String(await freePort()), EDGEPUSH_STATE: state }));
     await waitUntil(() => run.output().includes("accepted PUSH_SECRET") || run.child.exitCode !== null, 150_000, () => `npm start:\n${run.output()}`);
     expect(run.child.exitCode, run.output()).toBe(null);
   }, 180_000);

@@ -23,14 +23,18 @@ describe.skipIf(skipWithout("php"))("npm start", () => {
     copy = freshCopy("edgepush-php-start-");
     const [port, shimPort] = [await freePort(), await freePort()];
     // PUSH_SECRET "" so both sides take it from the .dev.vars npm start creates, as on a developer's machine.
-    start = npm(["start"], copy, { ...process.env, PORT: String(port), SHIM_PORT: String(shimPort), PUSH_SECRET: "" });
+    // Its own debugger port too: parallel starts would race for wrangler's default 9229.
+    const inspector = String(await freePort());
+    start = npm(["start"], copy, { ...process.env, PORT: String(port), SHIM_PORT: String(shimPort), INSPECTOR_PORT: inspector, PUSH_SECRET: "" });
     const output = start.output;
 
     await until(
       () => (output().includes(`shim on tcp://127.0.0.1:${shimPort} → http://127.0.0.1:${port}/push`) ? true : undefined),
       () => `the shim's start-up line in:\n${output()}`,
     );
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true, 150_000, () => `wrangler dev:\n${output()}`);
+    const up = async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true;
+    await waitUntil(async () => start!.child.exitCode !== null || (await up()), 150_000, () => `wrangler dev:\n${output()}`);
+    expect(start.child.exitCode, output()).toBe(null);
 
     // The seed's browser code with the new URL, and the seed's backend code with not a byte changed
     // but the port this test was given.

@@ -29,10 +29,12 @@ const runs: Run[] = [];
 let session: string;
 let port: number;
 let shimPort: number;
+/** wrangler's debugger: parallel `npm start`s in other test files would race for its default 9229. */
+let inspectorPort: number;
 
 beforeAll(async () => {
   session = freshCopy("edgepush-readme-");
-  [port, shimPort] = [await freePort(), await freePort()];
+  [port, shimPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
 });
 afterAll(async () => {
   await Promise.all(runs.map((r) => stopGroup(r.child)));
@@ -43,7 +45,7 @@ afterAll(async () => {
 function shellEnv(): NodeJS.ProcessEnv {
   const PATH = (process.env.PATH ?? "").split(delimiter).filter((d) => !d.includes("node_modules")).join(delimiter);
   const env: NodeJS.ProcessEnv = {
-    PATH, HOME: process.env.HOME, PORT: String(port), SHIM_PORT: String(shimPort),
+    PATH, HOME: process.env.HOME, PORT: String(port), SHIM_PORT: String(shimPort), INSPECTOR_PORT: String(inspectorPort),
     // The README's default URL, moved to the session's port like the URLs in the blocks.
     EDGEPUSH_URL: `http://127.0.0.1:${port}`,
     WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false",
