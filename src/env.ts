@@ -16,6 +16,7 @@ export interface Env extends DirectoryVars {
   PUSHER_APP_ID?: string;
   PUSHER_APP_KEY?: string;
   PUSHER_APP_SECRET?: string;
+  PUSHER_ACTIVITY_TIMEOUT_S?: string;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;
@@ -108,4 +109,13 @@ export function readLimits(env: Env): Limits {
     out[key] = value;
   }
   return out;
+}
+
+/** Like `readLimits`, but a bad var falls back to the defaults: a Durable Object cannot answer 500 (the Worker names the var). */
+export function safeLimits(env: Env): Limits {
+  try {
+    return readLimits(env);
+  } catch {
+    return readLimits({} as Env);
+  }
 }

@@ -2,10 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "./contract/errors";
 import { newClientId, parseRoomName, type GatewayName, type RoomName } from "./contract/names";
 import {
-  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
+  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_REMOVED_FROM_GROUP, CLOSE_TOO_BIG, PING, PONG,
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
-import { readLimits, type Env, type Limits } from "./env";
+import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
@@ -121,6 +121,26 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const uids = this.gateways.subscribers.uids();
     for (const attachment of this.sockets.values()) uids.add(attachment.uid);
     return { connections: this.sockets.size + this.gateways.size, uids: [...uids] };
+  }
+
+  subscribers(): { clientIds: string[]; remote: string[]; gateways: GatewayName[] } {
+    const clientIds = [...this.sockets.values()].map((a) => a.clientId);
+    return { clientIds, remote: this.gateways.subscribers.clientIds(), gateways: this.gateways.subscribers.gateways() };
+  }
+
+  async ungroup(room: RoomName): Promise<number> {
+    this.remember(room);
+    const local = await this.roster.close({ all: true }, CLOSE_REMOVED_FROM_GROUP, "group dissolved");
+    const counts = await Promise.all(this.gateways.subscribers.gateways().map((g) => gatewayStub(this.env, g).ungroup(room)));
+    return counts.reduce((a, b) => a + b, local);
+  }
+
+  async revoke(room: RoomName, uid: string): Promise<number> {
+    this.remember(room);
+    const local = await this.roster.close({ uid }, CLOSE_REMOVED_FROM_GROUP, "removed from group");
+    const holding = this.gateways.subscribers.gatewaysOf(uid);
+    const counts = await Promise.all(holding.map((g) => gatewayStub(this.env, g).ungroup(room, uid)));
+    return counts.reduce((a, b) => a + b, local);
   }
 
   /** Closes the target's sockets here with `code`; answers how many. */
@@ -323,14 +343,5 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private report(method: string, err: unknown): void {
     logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
-  }
-}
-
-// A bad limit var is reported by the Worker with its name; the room falls back to defaults.
-function safeLimits(env: Env): Limits {
-  try {
-    return readLimits(env);
-  } catch {
-    return readLimits({} as Env);
   }
 }

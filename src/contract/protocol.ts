@@ -47,6 +47,8 @@ export interface OutboundMessage {
   ts: number;
   /** The event name (Pusher's `event`; `POST /push`'s optional `event`); absent means `push`. */
   event?: string;
+  /** A client event on a presence channel: the sender's user_id (Pusher adds it). */
+  userId?: string;
 }
 
 /** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */

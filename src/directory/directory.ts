@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ListedName } from "../contract/names";
+import type { GatewayName, ListedName } from "../contract/names";
 import { listedStub, type Env } from "../env";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
 import { chunk, mapLimit } from "../util/async";
@@ -88,6 +88,11 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
         "SELECT room FROM rooms WHERE room > ? AND room < 'group;' ORDER BY room LIMIT ?", `group:${cursor}`, limit)
       .toArray()
       .map((r) => r.room.slice("group:".length));
+  }
+
+  gateways(): GatewayName[] {
+    this.tables();
+    return this.sql.exec<{ room: GatewayName }>("SELECT room FROM rooms WHERE room >= 'gw:' AND room < 'gw;'").toArray().map((r) => r.room);
   }
 
   /** Pushes `items` to every live room of this shard; one tally per item. */

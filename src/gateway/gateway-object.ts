@@ -1,27 +1,29 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "../contract/errors";
-import { gatewayName, newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
+import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
 import { ReportLoop } from "../directory/report-loop";
 import { RoomReporter } from "../directory/reporter";
-import { readLimits, roomStub, type Env, type Limits } from "../env";
+import { roomStub, safeLimits, type Env, type Limits } from "../env";
 import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
-import { gatewayWorkerHandler } from "./gatewayworker/handler";
-import type { GatewayHost, ProtocolHandler } from "./protocol";
-import { pusherHandler, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { ClientOperations } from "./gatewayworker/operations";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
+import type { GatewayHost } from "./protocol";
+import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
+import { Subscriptions } from "./subscriptions";
 import {
   GATEWAY_HEADER,
-  type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
-  type Subscription, type TrackChange, type TrackResult,
+  type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
+  type MemberEvent, type OpResult,
 } from "./types";
 
-const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: pusherHandler, gateway: gatewayWorkerHandler };
 /** A report a shard missed is retried this soon by the gateway's alarm. */
 const RETRY_MS = 5_000;
 
@@ -30,13 +32,20 @@ const RETRY_MS = 5_000;
  * on the Hibernation API. Each connection subscribes to rooms; a room hands this gateway its
  * messages in one RPC, and the gateway sends them to its subscribers in their protocol.
  */
-export class GatewayObject extends DurableObject<Env> implements GatewayApi, GatewayHost {
-  readonly connections: Connections;
+export class GatewayObject extends DurableObject<Env> implements GatewayApi {
+  private readonly connections: Connections;
+  /** What protocol handlers may use; not part of the RPC surface. */
+  private readonly host: GatewayHost;
   private readonly limits: Limits;
-  private readonly links: RoomLinks;
+  private readonly subs: Subscriptions;
   private readonly reporter: RoomReporter;
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
+  private readonly ops: ClientOperations;
+  /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
+  private readonly heard = new WeakMap<WebSocket, number>();
+  private readonly pinged = new Map<WebSocket, number>();
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -45,11 +54,29 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
     this.name = (ctx.id.name ?? "gw:0") as GatewayName;
     this.connections = new Connections(ctx.getWebSockets());
-    this.links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.host = {
+      env,
+      connections: this.connections,
+      subscribe: (ws, sub) => this.subs.subscribe(ws, sub),
+      unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
+      bind: async (ws, uid, userData) => {
+        await this.subs.bind(ws, uid, userData);
+        this.ctx.waitUntil(this.loop.sync());
+      },
+      clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
+      send: (ws, text) => this.send(ws, text),
+      closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
+    };
+    const links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work));
+    this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.report(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
+    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
-    ctx.waitUntil(this.links.reconcile(new Set(this.connections.rooms())));
+    ctx.waitUntil(links.reconcile(new Set(this.connections.rooms())));
   }
 
   /** Accepts an upgrade the Worker forwarded (it checked the credentials). */
@@ -58,25 +85,14 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
       return await this.accept(request);
     } catch (err) {
       const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "gateway failed to accept");
-      if (!(err instanceof ApiError)) this.report_("fetch", err);
+      if (!(err instanceof ApiError)) this.logError("fetch", err);
       return Response.json(errorBody(apiError), { status: apiError.status });
     }
   }
 
   deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult {
-    const subscribers = this.connections.inRoom(room);
-    const delivered = items.map((item) => {
-      const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-      let n = 0;
-      for (const [ws, sub] of subscribers) {
-        const attachment = this.connections.get(ws)!;
-        if (exclude?.has(attachment.id)) continue;
-        const frame = HANDLERS[attachment.protocol].frame(attachment, sub, item);
-        if (frame !== null && this.send(ws, frame)) n++;
-      }
-      return n;
-    });
-    return { delivered, subscribed: subscribers.size > 0 };
+    const delivered = deliverToRoom(this.connections, room, items, this.host.send);
+    return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
   }
 
   deliverTo(items: RoomPushItem[]): number[] {
@@ -93,17 +109,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
   }
 
   announce(event: MemberEvent): void {
-    for (const [ws, sub] of this.connections.inRoom(event.room)) {
-      const attachment = this.connections.get(ws)!;
-      // A member's own connections are not told of it (Pusher's rule).
-      if (sub.member?.id === event.member.id) continue;
-      const frame = HANDLERS[attachment.protocol].memberFrame?.(sub, event.added, event.member) ?? null;
-      if (frame !== null) this.send(ws, frame);
-    }
+    announceMember(this.connections, event, this.host.send);
   }
 
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
-    const sockets = "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
+    const sockets = "all" in target ? [...this.connections.entries()].map(([ws]) => ws)
+      : "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
     let closed = 0;
     for (const ws of sockets) {
       if (!this.connections.get(ws)) continue;
@@ -118,71 +129,34 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     return this.loop.sync(true);
   }
 
-  subscribersOf(room: RoomName): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
-    const clientIds = [...this.connections.inRoom(room).keys()].map((ws) => this.connections.get(ws)!.id);
-    return { clientIds, sessions: {} };
+  // ---- GatewayWorker mode: the backend's operations on its connections ----
+
+  clientInfo(clientId: string): ClientInfo {
+    return this.ops.info(clientId);
   }
-
-  // ---- GatewayHost: what protocol handlers use ----
-
-  async subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) throw new Error("connection is gone");
-    this.connections.subscribe(ws, sub);
-    try {
-      return await this.links.track(sub.room, [this.change(attachment, sub, true)], true);
-    } catch (err) {
-      this.connections.unsubscribe(ws, sub.room);
-      throw err;
-    }
+  bindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.bindUid(clientId, uid);
   }
-
-  async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
-    const attachment = this.connections.get(ws);
-    const sub = attachment && this.connections.unsubscribe(ws, room);
-    if (!attachment || !sub) return false;
-    await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
-    return true;
+  unbindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.unbindUid(clientId, uid);
   }
-
-  async bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) return;
-    if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
-    this.connections.setUid(ws, uid, userData);
-    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) });
-    // The rooms it is in learn its new uid (presence members keep their own user_id).
-    const bound = this.connections.get(ws)!;
-    await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
-      this.links.track(s.room, [this.change(bound, s, true)], true)));
-    this.ctx.waitUntil(this.loop.sync());
+  joinGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.joinGroup(clientId, group);
   }
-
-  async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
+  leaveGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.leaveGroup(clientId, group);
   }
-
-  send(ws: WebSocket, text: string): boolean {
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    try {
-      ws.send(text);
-      return true;
-    } catch (err) {
-      // One broken socket never stops a fan-out: close it, the others go on.
-      this.report_("send", err);
-      this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
-      return false;
-    }
+  setSession(clientId: string, session: Record<string, unknown>, merge: boolean): Promise<OpResult> {
+    return this.ops.setSession(clientId, session, merge);
   }
-
-  closeSocket(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code, reason);
-    } catch {
-      // already closed
-    }
-    this.forget(ws);
+  closeClient(clientId: string, message?: string): Promise<OpResult> {
+    return this.ops.closeClient(clientId, message);
+  }
+  clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
+    return this.ops.clients(room);
+  }
+  ungroup(room: RoomName, uid?: string): Promise<number> {
+    return this.ops.ungroup(room, uid);
   }
 
   // ---- runtime entry points ----
@@ -191,14 +165,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
+      this.heard.set(ws, Date.now());
       const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
       if (size > this.limits.maxFrameBytes) {
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       }
       if (typeof message !== "string") return void this.send(ws, errorFrame("binary_not_supported", "send text frames"));
-      await HANDLERS[attachment.protocol].message(this, ws, attachment, message);
+      await HANDLERS[attachment.protocol].message(this.host, ws, attachment, message);
     } catch (err) {
-      this.report_("webSocketMessage", err);
+      this.logError("webSocketMessage", err);
     }
   }
 
@@ -213,16 +188,56 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.report_("webSocketError", error);
+    this.logError("webSocketError", error);
     this.forget(ws);
   }
 
   async alarm(): Promise<void> {
     try {
+      this.alarmAt = null;
+      const now = Date.now();
+      const next = sweepPusher({
+        connections: this.connections,
+        lastSeen: (ws) => Math.max(this.heard.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0,
+          this.connections.get(ws)?.connectedAt ?? 0),
+        send: this.host.send,
+        close: this.host.closeSocket,
+      }, this.pinged, now, activityTimeoutS(this.env) * 1000);
+      if (next !== null) this.scheduleAlarm(next);
       await this.loop.sync();
     } catch (err) {
-      this.report_("alarm", err);
+      this.logError("alarm", err);
     }
+  }
+
+  // ---- GatewayHost: what protocol handlers use ----
+
+  private async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
+    const attachment = this.connections.get(ws);
+    if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
+  }
+
+  private send(ws: WebSocket, text: string): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(text);
+      return true;
+    } catch (err) {
+      // One broken socket never stops a fan-out: close it, the others go on.
+      this.logError("send", err);
+      this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
+      return false;
+    }
+  }
+
+  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.pinged.delete(ws);
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+    this.forget(ws);
   }
 
   private async accept(request: Request): Promise<Response> {
@@ -234,7 +249,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     }
     const shard = Number(this.name.slice(3));
     const attachment: GatewayAttachment = {
-      id: newGatewayClientId(shard, crypto.getRandomValues(new Uint8Array(16))),
+      id: newGatewayClientId(shard),
       protocol,
       uid: null,
       format: headers.get(GATEWAY_HEADER.format) === "envelope" ? "envelope" : "raw",
@@ -245,7 +260,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
-    HANDLERS[protocol].opened(this, server, attachment);
+    HANDLERS[protocol].opened(this.host, server, attachment);
+    if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
     await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
@@ -256,11 +272,11 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
   // A token connection starts bound to its uid and joined to its groups.
   private async join(ws: WebSocket, uid: string | null, groups: string[]): Promise<void> {
     try {
-      if (uid) await this.bind(ws, uid);
-      await Promise.all(groups.map((g) => this.subscribe(ws, { room: roomName("group", g) })));
+      if (uid) await this.subs.bind(ws, uid);
+      await Promise.all(groups.map((g) => this.subs.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");
-      this.report_("join", err);
+      this.logError("join", err);
       throw new ApiError(503, "unavailable", "a room did not answer; retry");
     }
   }
@@ -269,39 +285,30 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi, Gat
   private forget(ws: WebSocket): void {
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
-    for (const sub of attachment.subs) {
-      this.ctx.waitUntil(this.links.leave(sub.room, [this.change(attachment, sub, false)], this.connections.inRoom(sub.room).size > 0));
-    }
+    this.ops.drop(attachment.id);
+    this.subs.leaveAll(attachment);
     this.ctx.waitUntil(this.loop.sync());
   }
 
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
-    const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-    let n = 0;
-    for (const ws of sockets) {
-      const attachment = this.connections.get(ws);
-      if (!attachment || exclude?.has(attachment.id)) continue;
-      const frame = HANDLERS[attachment.protocol].frame(attachment, null, { seq: 0, message: item.message });
-      if (frame !== null && this.send(ws, frame)) n++;
-    }
-    return n;
+    return deliverDirect(this.connections, item, sockets, this.host.send);
   }
 
-  private change(attachment: GatewayAttachment, sub: Subscription, on: boolean): TrackChange {
-    const change: TrackChange = { clientId: attachment.id, uid: sub.member?.id ?? attachment.uid ?? "", on };
-    if (sub.member) change.info = sub.member.info;
-    return change;
-  }
-
-  private report(force: boolean): Promise<boolean> {
+  private reportToDirectory(force: boolean): Promise<boolean> {
     const sockets = [...this.connections.entries()].map(([, a]) => ({ uid: a.uid }));
     return this.reporter.report(this.name, sockets, { uids: new Set(), gateways: 0 }, force).catch((err: unknown) => {
-      this.report_("report", err);
+      this.logError("report", err);
       return false;
     });
   }
 
-  private report_(method: string, err: unknown): void {
+  private logError(method: string, err: unknown): void {
     logEvent("gateway_error", { class: "GatewayObject", gateway: this.name, method, error: errorText(err) }, "error");
   }
 }
@@ -312,13 +319,3 @@ function parseGroups(header: string | null): string[] {
   return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
 }
 
-// A bad limit var is reported by the Worker with its name; the gateway falls back to defaults.
-function safeLimits(env: Env): Limits {
-  try {
-    return readLimits(env);
-  } catch {
-    return readLimits({} as Env);
-  }
-}
-
-export { gatewayName };

@@ -100,3 +100,9 @@ export const GATEWAY_HEADER = {
   groups: "x-edgepush-groups",
   format: "x-edgepush-format",
 } as const;
+
+/** A backend operation's outcome, as plain data (an RPC carries no ApiError class). */
+export type OpResult = { ok: true } | { ok: false; status: 400 | 404 | 413 | 503; code: "bad_request" | "not_found" | "too_large" | "unavailable"; message: string };
+
+/** Largest session a connection may hold, as JSON text (GatewayWorker keeps sessions per connection). */
+export const MAX_SESSION_BYTES = 8 * 1024;

@@ -66,9 +66,10 @@ export class RoomRoster {
 
   /** Closes the target's sockets with `code`; resolves with how many once the directory knows. */
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
-    const tag = "uid" in target ? `u:${target.uid}` : `c:${target.clientId}`;
+    const sockets = "all" in target ? [...this.sockets.keys()]
+      : this.ctx.getWebSockets("uid" in target ? `u:${target.uid}` : `c:${target.clientId}`);
     let closed = 0;
-    for (const ws of this.ctx.getWebSockets(tag)) {
+    for (const ws of sockets) {
       if (!this.sockets.has(ws)) continue;
       this.closeSocket(ws, code, reason);
       closed++;

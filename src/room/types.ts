@@ -44,7 +44,7 @@ export interface RoomPushResult {
 }
 
 /** The connections of one target in a room: a uid's sockets, or one clientId. */
-export type SocketTarget = { uid: string } | { clientId: string };
+export type SocketTarget = { uid: string } | { clientId: string } | { all: true };
 
 /** Who is connected to a room. */
 export interface RoomPresence {

@@ -149,6 +149,13 @@ describe("pusher frames: server frames as pusher-js reads them", () => {
     });
   });
 
+  it("Should write ping and pong byte for byte as pusher-js writes them, so the runtime can auto-answer pings", () => {
+    // pusher-js core/connection/connection.ts: send_event("pusher:ping", {}) = JSON.stringify({ event, data }).
+    expect(pingFrame()).toBe(JSON.stringify({ event: "pusher:ping", data: {} }));
+    expect(pongFrame()).toBe(JSON.stringify({ event: "pusher:pong", data: {} }));
+    expect(parseClientFrame(pingFrame())).toEqual({ ok: true, frame: { type: "ping" } });
+  });
+
   it("Should send ping, pong and errors that pusher-js recognises", () => {
     expect(decode(pingFrame()).event).toBe("pusher:ping");
     expect(decode(pongFrame()).event).toBe("pusher:pong");

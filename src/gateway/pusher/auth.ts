@@ -131,7 +131,9 @@ export interface PresenceData {
  * and an optional `user_info` of at most 1 KB of JSON.
  * @example parsePresenceData('{"user_id":10,"user_info":{"name":"Mr. Channels"}}')
  */
-export function parsePresenceData(channelData: string | undefined): { ok: true; member: PresenceData } | { ok: false; reason: string } {
+export function parsePresenceData(
+  channelData: string | undefined,
+): { ok: true; member: PresenceData } | { ok: false; reason: string } {
   if (channelData === undefined) return { ok: false, reason: "presence channels need channel_data" };
   const value = parseObject(channelData);
   if (!value) return { ok: false, reason: "channel_data must be a JSON-encoded object" };
@@ -150,39 +152,11 @@ export function parsePresenceData(channelData: string | undefined): { ok: true; 
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+    return isObject ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-}
-
-// ---- Socket ids ---------------------------------------------------------------------------
-
-/** `<shard>.<16 digits>`: Pusher's `\d+\.\d+` shape (the SDKs check it), shard first. */
-const SOCKET_ID_PATTERN = /^(0|[1-9]\d{0,5})\.(\d{16})$/;
-export const SOCKET_ID_DIGITS = 16;
-
-/**
- * A new socket id for a socket held by gateway shard `shard`. `random` is for tests.
- * @example newSocketId(3) // "3.4815162342108015"
- */
-export function newSocketId(shard: number, random?: Uint8Array): string {
-  if (!Number.isInteger(shard) || shard < 0 || shard > 999_999) throw new RangeError(`bad shard ${shard}`);
-  let digits = "";
-  while (digits.length < SOCKET_ID_DIGITS) {
-    const bytes = random ?? crypto.getRandomValues(new Uint8Array(32));
-    // Bytes of 250 and over would make 0-5 likelier than 6-9: skip them.
-    for (const b of bytes) if (b < 250 && digits.length < SOCKET_ID_DIGITS) digits += String(b % 10);
-    if (random && digits.length < SOCKET_ID_DIGITS) throw new RangeError("not enough random bytes");
-  }
-  return `${shard}.${digits}`;
-}
-
-/** The shard a socket id of ours was issued by; null when it is not one we issue. */
-export function shardOfSocketId(socketId: unknown): number | null {
-  if (typeof socketId !== "string") return null;
-  const match = SOCKET_ID_PATTERN.exec(socketId);
-  return match ? Number(match[1]) : null;
 }
 
 /** Lowercase hex of `bytes`. */

@@ -161,7 +161,11 @@ export function connectionEstablished(socketId: string, activityTimeoutS: number
   return JSON.stringify({ event: "pusher:connection_established", data });
 }
 
-/** `pusher:ping`: the server checks an idle client is alive (it must answer `pusher:pong`). */
+/**
+ * `pusher:ping`: the server checks an idle client is alive (it must answer `pusher:pong`). The
+ * same bytes as pusher-js's own ping, so `pingFrame()` → `pongFrame()` can be a hibernation
+ * auto-response pair that answers clients without waking the gateway.
+ */
 export function pingFrame(): string {
   return '{"event":"pusher:ping","data":{}}';
 }
@@ -221,7 +225,8 @@ export function memberAdded(channel: string, member: PresenceMember): string {
 
 /** `pusher_internal:member_removed`: data is a JSON string of `{user_id}`. */
 export function memberRemoved(channel: string, userId: string): string {
-  return JSON.stringify({ event: "pusher_internal:member_removed", channel, data: JSON.stringify({ user_id: userId }) });
+  const data = JSON.stringify({ user_id: userId });
+  return JSON.stringify({ event: "pusher_internal:member_removed", channel, data });
 }
 
 /** `pusher:cache_miss`: a cache channel had no last event for the new subscriber. */
@@ -243,5 +248,6 @@ export function signinSuccess(userData: string): string {
  * @example eventFrame("orders", "OrderShipped", '{"id":1}')
  */
 export function eventFrame(channel: string, event: string, data: string, userId?: string): string {
-  return JSON.stringify(userId === undefined ? { event, channel, data } : { event, channel, data, user_id: userId });
+  const frame = userId === undefined ? { event, channel, data } : { event, channel, data, user_id: userId };
+  return JSON.stringify(frame);
 }

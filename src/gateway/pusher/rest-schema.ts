@@ -93,7 +93,12 @@ export function parseBatchBody(
 
 type EventFields = { name: string; data: string; socket_id?: string; info?: string };
 
-function toEvent(fields: EventFields, channels: string[], maxDataBytes: number, at: string): SchemaResult<TriggerEvent> {
+function toEvent(
+  fields: EventFields,
+  channels: string[],
+  maxDataBytes: number,
+  at: string,
+): SchemaResult<TriggerEvent> {
   if (utf8Length(fields.data) > maxDataBytes) {
     return { ok: false, status: 413, message: `${at}data: over the ${maxDataBytes}-byte limit` };
   }
