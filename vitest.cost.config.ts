@@ -13,7 +13,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           COST_METER: "true",
-          // `npm run cost -- --write` rewrites the README's section from the run instead of checking it.
+          // `npm run cost -- --write` rewrites docs/costs.md and the README's summary instead of checking them.
           COST_README_CHECK: process.env.COST_WRITE ? "false" : "true",
           PUSH_SECRET: "test-push-secret",
           TOKEN_SECRET: "test-token-secret",

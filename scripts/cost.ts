@@ -1,13 +1,13 @@
 /**
  * `npm run cost`: runs the cost suite (vitest.cost.config.ts: the real Worker in workerd, metered)
  * and prints its report as JSON on stdout (the suite's own output goes to stderr). It fails when a
- * bound of the issue is not met or the README's cost section differs from what was measured;
- * `--write` regenerates that section instead of checking it.
+ * bound of the issue is not met or docs/costs.md (or the README's summary) differs from what was
+ * measured; `--write` regenerates them instead of checking.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
-import { renderReadme, withSection, type CostReport } from "../cost/report";
+import { renderCosts, renderSummary, withSection, type CostReport } from "../cost/report";
 
 const write = process.argv.includes("--write");
 const PATH = `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH}`;
@@ -25,8 +25,9 @@ if (!line) {
 }
 const report = JSON.parse(line.slice(line.indexOf("COST_REPORT ") + "COST_REPORT ".length)) as CostReport;
 if (write) {
-  writeFileSync("README.md", withSection(readFileSync("README.md", "utf8"), renderReadme(report)));
-  console.error("[cost] README.md's cost section rewritten from this run");
+  writeFileSync("docs/costs.md", withSection(readFileSync("docs/costs.md", "utf8"), "cost", renderCosts(report)));
+  writeFileSync("README.md", withSection(readFileSync("README.md", "utf8"), "cost-summary", renderSummary(report)));
+  console.error("[cost] docs/costs.md and the README's summary rewritten from this run");
 }
 console.log(JSON.stringify(report, null, 2));
 process.exit(run.status ?? 1);

@@ -1,13 +1,14 @@
 /**
  * `npm run cost`: measures each billed event in workerd, prints the report (one line starting
  * with COST_REPORT, read by scripts/cost.ts), holds each event to the issue's bounds, and checks
- * the README's cost section against the figures just measured.
+ * docs/costs.md and the README's summary against the figures just measured.
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
+import costsDoc from "../../docs/costs.md?raw";
 import type { EventCost } from "../../cost/model";
-import { buildReport, renderReadme, withSection, type CostReport } from "../../cost/report";
+import { buildReport, renderCosts, renderSummary, withSection, type CostReport } from "../../cost/report";
 import { api } from "../helpers";
 import { per } from "./meter-helpers";
 import * as s from "./scenarios";
@@ -87,7 +88,8 @@ describe("The worked example", () => {
   });
 
   const writing = (env as unknown as Record<string, string>).COST_README_CHECK === "false";
-  it.skipIf(writing)("Should be what the README's cost section says (npm run cost -- --write regenerates it)", () => {
-    expect(readme).toBe(withSection(readme, renderReadme(report)));
+  it.skipIf(writing)("Should be what docs/costs.md and the README say (npm run cost -- --write regenerates them)", () => {
+    expect(costsDoc).toBe(withSection(costsDoc, "cost", renderCosts(report)));
+    expect(readme).toBe(withSection(readme, "cost-summary", renderSummary(report)));
   });
 });
