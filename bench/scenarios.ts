@@ -96,7 +96,7 @@ export async function fanout(server: Server, pool: SocketPool, group: string, ro
  * skip), not timed.
  */
 export async function broadcast(server: Server, pool: SocketPool, rounds: number): Promise<Figures> {
-  if (server.kind === "baseline") return { skipped: "the thin baseline has no room directory" };
+  if (server.kind !== "edgepush") return { skipped: "the baselines have no room directory" };
   const warm = await timeSpread(server, pool, 1, "w", () => ({ all: true, data: stamp("w", 0) }));
   await sleep(200);
   const timed = await timeSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
@@ -143,7 +143,7 @@ async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag:
 
 /** Queues `count` messages for an offline uid, then times their replay on connect with since=0. */
 export async function replay(server: Server, count: number): Promise<Figures> {
-  if (server.kind === "baseline") return { skipped: "the thin baseline keeps no log" };
+  if (server.kind !== "edgepush") return { skipped: "the baselines keep no log to replay" };
   const uid = "bench-replay";
   const pusher = new Pusher(server, 1);
   let errors = 0;

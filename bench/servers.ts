@@ -12,7 +12,8 @@ export const BENCH_PUSH_SECRET = "bench-push-secret";
 export const BENCH_TOKEN_SECRET = "bench-token-secret";
 const TOOL_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_LOG: "warn" };
 
-export type ServerKind = "edgepush" | "baseline";
+/** edgepush, the thin baseline, or the durable baseline (the thin one plus a SQLite row per push). */
+export type ServerKind = "edgepush" | "baseline" | "durable";
 
 export interface Server {
   kind: ServerKind;
@@ -61,8 +62,10 @@ export async function startServe(kind: ServerKind, workerPath: string, workDir: 
   const port = await freePort();
   const settings = kind === "edgepush"
     ? await readWranglerSettings(join(ROOT, "wrangler.toml"))
-    : { name: "baseline", compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {},
-        durableObjects: [{ binding: "ROOMS", className: "BaselineRoom", sql: false }] };
+    : { name: kind, compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {},
+        durableObjects: [kind === "durable"
+          ? { binding: "ROOMS", className: "DurableRoom", sql: true }
+          : { binding: "ROOMS", className: "BaselineRoom", sql: false }] };
   const dataDir = join(workDir, `${kind}-data`);
   const configPath = writeServeConfig({
     settings, workerPath, dataDir, port, secrets: kind === "edgepush" ? ["PUSH_SECRET", "TOKEN_SECRET"] : [],
