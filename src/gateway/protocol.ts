@@ -31,4 +31,6 @@ export interface ProtocolHandler {
   frame(attachment: GatewayAttachment, sub: Subscription | null, item: GatewayItem): string | null;
   /** Presence changes in a room this connection subscribes to; null when it has nothing to say. */
   memberFrame?(sub: Subscription, added: boolean, member: { id: string; info: string }): string | null;
+  /** The frame sent before the backend closes this connection with `code` (a Pusher `pusher:error`); null for none. */
+  closeFrame?(code: number, reason: string): string | null;
 }

@@ -53,6 +53,12 @@ export const pusherHandler: ProtocolHandler = {
     if (!added) return memberRemoved(sub.channel, member.id);
     return memberAdded(sub.channel, { userId: member.id, userInfo: JSON.parse(member.info) as unknown });
   },
+
+  // soketi's terminate_connections: `pusher:error` with the code, then the close; clients that
+  // ignore close codes (old drafts, protocol < 6) learn why from the frame.
+  closeFrame(code, reason) {
+    return code >= 4000 && code < 5000 ? errorFrame(code, reason) : null;
+  },
 };
 
 async function handle(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: ClientFrame): Promise<void> {
