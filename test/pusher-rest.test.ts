@@ -241,4 +241,22 @@ describe("Gateway hibernation", () => {
       expect(JSON.parse((await c.client.waitFor(1))[0])).toEqual({ event: "after", channel: "rest-hibernate", data: "woke" });
     }
   });
+
+  it("Should keep presence members and client events working after its gateway was evicted", async () => {
+    const join = async (user: string) => {
+      const c = await pusherConnect();
+      const data = JSON.stringify({ user_id: user });
+      await pusherSubscribe(c.client, "presence-hibernate", { auth: await channelAuth(c.socketId, "presence-hibernate", data), channel_data: data });
+      return c;
+    };
+    const first = await join("h-first");
+    await evictDurableObject(env.GATEWAYS.getByName(`gw:${first.socketId.split(".")[0]}`));
+    const second = await join("h-second");
+    expect(JSON.parse((await first.client.waitFor(1))[0])).toMatchObject({ event: "pusher_internal:member_added", data: '{"user_id":"h-second","user_info":null}' });
+    await evictDurableObject(env.GATEWAYS.getByName(`gw:${second.socketId.split(".")[0]}`));
+    first.client.send(JSON.stringify({ event: "client-wave", channel: "presence-hibernate", data: { hi: 1 } }));
+    expect(JSON.parse((await second.client.waitFor(1))[0])).toEqual({ event: "client-wave", channel: "presence-hibernate", data: '{"hi":1}', user_id: "h-first" });
+    second.client.close();
+    expect(JSON.parse((await first.client.waitFor(2))[1])).toMatchObject({ event: "pusher_internal:member_removed", data: '{"user_id":"h-second"}' });
+  });
 });
