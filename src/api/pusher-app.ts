@@ -8,7 +8,7 @@ import { ApiError } from "../contract/errors";
 import type { RoomName } from "../contract/names";
 import type { OutboundMessage } from "../contract/protocol";
 import { roomStub, type Env } from "../env";
-import { channelRoom } from "../gateway/pusher/channels";
+import { channelRoom, classifyChannel } from "../gateway/pusher/channels";
 import { verifyRestRequest } from "../gateway/pusher/rest-auth";
 import type { InfoAttribute, TriggerEvent } from "../gateway/pusher/rest-schema";
 import { logEvent } from "../util/log";
@@ -54,13 +54,16 @@ export async function signedRequest(c: AppContext, maxBodyBytes: number): Promis
   return body;
 }
 
+/** "The cache … remembers the last triggered event" for "up to 30 minutes" (cache-channels.md). */
+export const CACHE_TTL_S = 30 * 60;
+
 /**
- * The push plan of one trigger: every channel's room, the trigger's `socket_id` excluded. Native
+ * The push plans of one trigger: every channel's room, the trigger's `socket_id` excluded; cache
+ * channels' rooms keep it for Pusher's 30 minutes, the others for their room's default. Native
  * sockets get `data` parsed when it is JSON (the envelope's `data`), raw ones its text.
  */
-export function triggerPlan(event: TriggerEvent, maxPayloadBytes: number): PushPlan {
+export function triggerPlans(event: TriggerEvent, maxPayloadBytes: number): PushPlan[] {
   checkPayload(event.data, maxPayloadBytes);
-  const rooms = [...new Set(event.channels.map((name) => channelRoom(name)!))];
   const message: OutboundMessage = {
     id: crypto.randomUUID(),
     dataJson: isJsonText(event.data) ? event.data : JSON.stringify(event.data),
@@ -68,7 +71,17 @@ export function triggerPlan(event: TriggerEvent, maxPayloadBytes: number): PushP
     ts: Date.now(),
     event: event.name,
   };
-  return { rooms, all: false, exclude: event.socketId ? [event.socketId] : [], givenId: false, message };
+  const exclude = event.socketId ? [event.socketId] : [];
+  const plan = (targets: RoomName[], ttl?: number): PushPlan => ({ rooms: targets, all: false, exclude, ttl, givenId: false, message });
+  const rooms = (cache: boolean) =>
+    [...new Set(event.channels.filter((name) => isCacheChannel(name) === cache).map((name) => channelRoom(name)!))];
+  const [plain, cached] = [rooms(false), rooms(true)];
+  return [...(plain.length > 0 ? [plan(plain)] : []), ...(cached.length > 0 ? [plan(cached, CACHE_TTL_S)] : [])];
+}
+
+function isCacheChannel(name: string): boolean {
+  const result = classifyChannel(name);
+  return result.ok && result.channel.cache;
 }
 
 function isJsonText(text: string): boolean {

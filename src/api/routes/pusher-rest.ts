@@ -12,7 +12,7 @@ import { errorText, logEvent } from "../../util/log";
 import { deliver } from "../deliver";
 import { parseJsonText, type AppContext } from "../http";
 import { MAX_BATCH } from "../push-schema";
-import { channelAttributes, signedRequest, triggerPlan, withoutOccupied } from "../pusher-app";
+import { channelAttributes, signedRequest, triggerPlans, withoutOccupied } from "../pusher-app";
 
 /** Pages of the directory's group listing read for one `GET /apps/:id/channels`. */
 const LIST_PAGE = 1000;
@@ -103,7 +103,7 @@ function valid<T>(result: SchemaResult<T>): T {
 /** Delivers the triggers like `POST /push` does; a room that did not answer is a 503. */
 async function trigger(c: AppContext, events: TriggerEvent[]): Promise<void> {
   const { maxPayloadBytes } = readLimits(c.env);
-  const results = await deliver(c.env, events.map((e) => triggerPlan(e, maxPayloadBytes)));
+  const results = await deliver(c.env, events.flatMap((e) => triggerPlans(e, maxPayloadBytes)));
   const failed = results.find((r) => !r.ok);
   if (failed && !failed.ok) throw failed.error;
 }
