@@ -4,7 +4,7 @@
  * per scenario on stdout (progress goes to stderr). `--quick` is the CI smoke size.
  *
  * Flags: --quick, --target serve|wrangler, --only a,b (scenario names), --no-baseline,
- * --clients N, --pushes N, --concurrency N, --sockets N (group size), --data DIR (where the
+ * --clients N, --pushes N, --concurrency N, --sockets N (group size), --pusher-sockets N (channel size), --data DIR (where the
  * servers' SQLite files go; the file system matters, see the README), --keep (keep DIR's files).
  */
 import { mkdtempSync, rmSync, statfsSync } from "node:fs";
@@ -12,19 +12,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
+import { PusherSocketPool } from "./pusher-load";
+import { pusherFanout, pusherTriggerCost } from "./pusher-scenarios";
 import { broadcast, batch, fanout, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
 import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
 import { perSecond, round } from "./stats";
 
 const FULL: Sizes = {
   clients: 1000, pushes: 10_000, concurrency: 32, rate: 500, rateSeconds: 6, batches: 200, batchSize: 100,
-  groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000,
+  groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000, pusherSockets: 5000, pusherCostSockets: 1000,
 };
 const QUICK: Sizes = {
   clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
-  groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
+  groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300, pusherSockets: 200, pusherCostSockets: 60,
 };
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay"] as const;
+const SCENARIOS = [
+  "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost",
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type Results = Map<Scenario, Figures>;
 
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     pushes: { type: "string" },
     concurrency: { type: "string" },
     sockets: { type: "string" },
+    "pusher-sockets": { type: "string" },
     only: { type: "string" },
     data: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -48,6 +53,7 @@ if (values.clients) size.clients = Number(values.clients);
 if (values.pushes) size.pushes = Number(values.pushes);
 if (values.concurrency) size.concurrency = Number(values.concurrency);
 if (values.sockets) size.groupSockets = Number(values.sockets);
+if (values["pusher-sockets"]) size.pusherSockets = Number(values["pusher-sockets"]);
 
 const wanted = new Set<string>(values.only ? values.only.split(",") : SCENARIOS);
 const unknown = [...wanted].filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -95,6 +101,14 @@ async function measure(server: Server): Promise<Results> {
     await pool.close();
     await pause();
   }
+  if (server.kind === "edgepush" && want("pusher-fanout", "pusher-idle-memory")) {
+    const { pool, figures } = await connectPusher(server, size.pusherSockets);
+    out.set("pusher-idle-memory", { ...figures, gateways: pool.gateways, lost: 0 });
+    if (want("pusher-fanout")) out.set("pusher-fanout", await pusherFanout(server, pool, PUSHER_CHANNEL, size.fanoutRounds));
+    strays += pool.strays;
+    await pool.close();
+    await pause();
+  }
   if (want("replay")) out.set("replay", await replay(server, size.replay));
   if (want("idle-memory")) out.set("idle-memory", { ...memory, strays, lost: 0 });
   return out;
@@ -113,6 +127,36 @@ async function connectMeasured(server: Server, specs: ClientSpec[]): Promise<{ p
   return { pool, figures };
 }
 
+const PUSHER_CHANNEL = "bench-pusher";
+
+/** Connects Pusher sockets to one channel and measures the server's RSS growth per socket. */
+async function connectPusher(server: Server, count: number): Promise<{ pool: PusherSocketPool; figures: Figures }> {
+  const before = server.rss();
+  const started = now();
+  const pool = await PusherSocketPool.connect(server, count, PUSHER_CHANNEL);
+  const connectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const grown = server.rss() - before;
+  log(`${server.kind}: ${count} Pusher sockets subscribed over ${pool.gateways} gateways`);
+  return { pool, figures: { connections: count, kbPerConnection: kb(grown / count), connectsPerSec: perSecond(count, connectMs) } };
+}
+
+/** The trigger's cost, on a server of its own whose tail worker counts Durable Object requests. */
+async function measureTriggerCost(workerPath: string): Promise<Figures> {
+  const server = await startServe("edgepush", workerPath, work, true);
+  running.add(server);
+  try {
+    const pool = await PusherSocketPool.connect(server, size.pusherCostSockets, PUSHER_CHANNEL);
+    await sleep(500);
+    const figures = await pusherTriggerCost(server, pool, PUSHER_CHANNEL, values.quick ? 2 : 5);
+    await pool.close();
+    return { ...figures, strays: pool.strays };
+  } finally {
+    await server.stop();
+    running.delete(server);
+  }
+}
+
 // Each push is one SQLite commit per room, fsync'd on disk: the file system shapes the figures.
 function fsType(dir: string): string {
   const types: Record<number, string> = { 0xef53: "ext4", 0x01021994: "tmpfs", 0x58465342: "xfs", 0x9123683e: "btrfs", 0x794c7630: "overlayfs", 0x2fc12fc1: "zfs" };
@@ -124,9 +168,15 @@ const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
 const kb = (bytes: number) => round(bytes / 1024, 1);
 
 type Goal = [string, (f: Figures, ratio: number | null) => boolean | null];
-// The headline of each scenario: the figure its ratio compares (edgepush / baseline; for times and
-// memory above 1 is worse), and the goal it has.
-const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
+/** A baseline from the same edgepush run (another scenario, or the scenario's own expectation). */
+interface Versus {
+  scenario?: Scenario;
+  figure: string;
+  what: string;
+}
+// The headline of each scenario: the figure its ratio compares (edgepush / baseline, or / `versus`
+// of the same run; for times and memory above 1 is worse), and the goal it has.
+const HEADLINE: Record<Scenario, { figure: string; goal?: Goal; versus?: Versus }> = {
   unicast: { figure: "pushesPerSec", goal: ["pushesPerSec >= 0.8x baseline", (_f, r) => (r === null ? null : r >= 0.8)] },
   "unicast-rate": { figure: "latencyMs.p50" },
   batch: { figure: "deliveriesPerSec", goal: ["deliveriesPerSec >= 10000", (f) => (f.deliveriesPerSec as number) >= 10_000] },
@@ -134,6 +184,21 @@ const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
   fanout: { figure: "lastMs", goal: ["lastMs <= 100 at 5000 sockets", (f) => (f.sockets as number) >= 5000 && (f.lastMs as number) <= 100] },
   "idle-memory": { figure: "uidRooms.kbPerConnection" },
   replay: { figure: "replayedPerSec" },
+  "pusher-fanout": {
+    figure: "lastMs",
+    versus: { scenario: "fanout", figure: "lastMs", what: "the same number of sockets in one native group room (fanout)" },
+    goal: ["lastMs <= 1.5x the native group room", (_f, r) => (r === null ? null : r <= 1.5)],
+  },
+  "pusher-idle-memory": {
+    figure: "kbPerConnection",
+    versus: { scenario: "idle-memory", figure: "uidRooms.kbPerConnection", what: "a socket in its own uid room (idle-memory)" },
+    goal: ["kbPerConnection <= 50", (f) => (f.kbPerConnection as number) <= 50],
+  },
+  "pusher-trigger-cost": {
+    figure: "doRequestsPerTrigger",
+    versus: { figure: "expected", what: "1 + the gateways holding subscribers (the room's push and one deliver each)" },
+    goal: ["doRequestsPerTrigger == 1 + gatewaysWithSubscribers", (_f, r) => (r === null ? null : r === 1)],
+  },
 };
 
 function figure(f: Figures, path: string): number | undefined {
@@ -146,9 +211,10 @@ function line(name: Scenario, mode: string, mine: Figures, base: Figures | undef
   if (mine.skipped) return JSON.stringify(out);
   const head = HEADLINE[name];
   const a = figure(mine, head.figure);
-  const b = base && !base.skipped ? figure(base, head.figure) : undefined;
+  const b = base && !base.skipped ? figure(base, head.versus?.figure ?? head.figure) : undefined;
   const ratio = a !== undefined && b ? round(a / b, 2) : null;
-  if (base) out.baseline = base.skipped ? { skipped: base.skipped } : base;
+  if (head.versus) out.baseline = { of: head.versus.what, [head.versus.figure]: b ?? null };
+  else if (base) out.baseline = base.skipped ? { skipped: base.skipped } : base;
   out.ratio = ratio;
   out.ratioOf = head.figure;
   // The goals are set for plain workerd; null when this run cannot tell (no baseline).
@@ -191,11 +257,16 @@ async function main(): Promise<void> {
     baseline = await measureOn(buildBaseline(work).then((path) => startServe("baseline", path, work)));
   }
   log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
-  const mine = await measureOn(values.target === "serve"
-    ? startServe("edgepush", buildEdgepush(join(work, "dist")), work)
-    : startWrangler(work));
+  const workerPath = buildEdgepush(join(work, "dist"));
+  const mine = await measureOn(values.target === "serve" ? startServe("edgepush", workerPath, work) : startWrangler(work));
+  if (want("pusher-trigger-cost")) {
+    log("starting edgepush again with a tail worker counting Durable Object requests");
+    mine.set("pusher-trigger-cost", await measureTriggerCost(workerPath));
+  }
   for (const name of SCENARIOS) {
-    if (want(name)) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
+    const versus = HEADLINE[name].versus;
+    const base = versus ? mine.get(versus.scenario ?? name) : baseline?.get(name);
+    if (want(name)) console.log(line(name, values.target!, mine.get(name)!, base));
   }
 }
 

@@ -1,5 +1,5 @@
 /** The measured scenarios. Each returns its figures; `lost` counts deliveries that never came. */
-import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type Stamp } from "./load";
+import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type PushHandler, type Stamp } from "./load";
 import type { Server } from "./servers";
 import { Recorder, percentiles, perSecond, round } from "./stats";
 
@@ -16,6 +16,10 @@ export interface Sizes {
   fanoutRounds: number;
   broadcastRounds: number;
   replay: number;
+  /** Pusher-protocol sockets in one channel, spread over the gateway shards. */
+  pusherSockets: number;
+  /** Sockets of the trigger-cost scenario (on a server of its own, counting DO requests). */
+  pusherCostSockets: number;
 }
 
 export type Figures = Record<string, unknown> & { lost?: number; skipped?: string };
@@ -84,7 +88,7 @@ export async function batch(server: Server, pool: SocketPool, size: Sizes): Prom
 
 /** One push to a group room holding every socket of `pool`, `rounds` times, one after another. */
 export async function fanout(server: Server, pool: SocketPool, group: string, rounds: number): Promise<Figures> {
-  return timeSpread(server, pool, rounds, "f", (round) => ({ group, data: stamp("f", round) }));
+  return pushSpread(server, pool, rounds, "f", (round) => ({ group, data: stamp("f", round) }));
 }
 
 /** `all:true` pushes over the uid rooms of `pool` (each with one socket). */
@@ -95,26 +99,48 @@ export async function broadcast(server: Server, pool: SocketPool, rounds: number
   pusher.close();
   if (probe.status !== 200) return { skipped: `all:true answered ${probe.status} ${probe.json?.error?.code ?? ""}`.trim() };
   await sleep(200);
-  return timeSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
+  return pushSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
 }
 
-// Sends one message per round to every socket of `pool`; figures of the median round by last delivery.
-async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Figures> {
+// One `POST /push` per round.
+async function pushSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Figures> {
   const pusher = new Pusher(server, 1);
+  try {
+    return await timeSpread(pool, rounds, tag, async (round) => {
+      const answer = await pusher.post(body(round)).catch(() => null);
+      return { ok: answer?.status === 200, delivered: answer?.json?.delivered ?? 0 };
+    });
+  } finally {
+    pusher.close();
+  }
+}
+
+/** Sockets whose benchmark frames reach `handler` (native or Pusher clients). */
+export interface Receivers {
+  readonly sockets: readonly unknown[];
+  handler: PushHandler | null;
+}
+
+/**
+ * Sends one message per round (`send`, stamped with `stamp(tag, round)`) to every socket of
+ * `pool`; figures of the median round by last delivery.
+ */
+export async function timeSpread(
+  pool: Receivers, rounds: number, tag: string, send: (round: number) => Promise<{ ok: boolean; delivered?: number }>,
+): Promise<Figures> {
   const sockets = pool.sockets.length;
   const results: { first: number; median: number; last: number; lost: number; reported: number }[] = [];
   let errors = 0;
   for (let r = 0; r < rounds; r++) {
     const rec = new Recorder(sockets);
     pool.handler = (socket, s, at) => s.s === tag && s.i === r && rec.hit(socket, at - s.t, at);
-    const answer = await pusher.post(body(r)).catch(() => null);
-    if (answer?.status !== 200) errors++;
+    const answer = await send(r);
+    if (!answer.ok) errors++;
     await settle(() => rec.done, () => rec.count);
     const spread = percentiles(rec.latencies);
-    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, lost: rec.lost, reported: answer?.json?.delivered ?? 0 });
+    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, lost: rec.lost, reported: answer.delivered ?? 0 });
     await sleep(100);
   }
-  pusher.close();
   pool.handler = null;
   const byLast = [...results].sort((a, b) => a.last - b.last);
   const mid = byLast[Math.floor(byLast.length / 2)];
@@ -153,7 +179,8 @@ function record(pool: SocketPool, tag: string, n: number, key: (socket: number, 
   return rec;
 }
 
-function stamp(s: string, i: number): Stamp {
+/** A benchmark payload: tag, index, send time. */
+export function stamp(s: string, i: number): Stamp {
   return { s, i, t: round(now(), 3) };
 }
 

@@ -6,7 +6,9 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay"];
+const SCENARIOS = [
+  "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost",
+];
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -46,5 +48,8 @@ describe("npm run bench -- --quick", () => {
     }
     // Against the baseline measured in the same run, so each headline has a ratio.
     expect(typeof lines[0].ratio).toBe("number");
+    // A trigger costs the room's push and one deliver per gateway with subscribers, counted by workerd.
+    const cost = lines.find((l) => l.scenario === "pusher-trigger-cost");
+    expect(cost.doRequestsPerTrigger).toBe(1 + cost.gatewaysWithSubscribers);
   }, 300_000);
 });
