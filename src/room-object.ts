@@ -83,10 +83,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const now = Date.now();
     const forward: GatewayItem[] = [];
     const owners: number[] = [];
-    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i))));
+    const writes: (() => void)[] = [];
+    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes));
+    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
+    // Durable Object sends after a write until the write is on disk (an fsync per push).
+    const reached = this.gateways.forward(room, forward);
+    for (const write of writes) write();
     this.log.saveSeq();
-    const reached = await this.gateways.forward(room, forward);
-    reached.forEach((n, i) => (results[owners[i]].delivered += n));
+    (await reached).forEach((n, i) => (results[owners[i]].delivered += n));
     return results;
   }
 
@@ -245,7 +249,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
   }
 
-  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
+  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[]): RoomPushResult {
     const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
     if (item.dedupe) {
       if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
@@ -261,8 +265,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
     if (ttl > 0) {
       const expires = now + ttl * 1000;
-      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0 && this.gateways.size === 0);
-      this.scheduleAlarm(expires);
+      const pending = isUidRoom && this.sockets.size === 0 && this.gateways.size === 0;
+      writes.push(() => {
+        this.log.append(seq, item.message, expires, pending);
+        this.scheduleAlarm(expires);
+      });
     }
     return { delivered, queued: ttl > 0, duplicate: false };
   }
