@@ -114,9 +114,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
     this.remember(room);
     const seq = this.log.nextSeq();
-    this.log.saveSeq();
     const local = this.fanOut(this.sockets.keys(), seq, message);
-    const [remote] = await this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    // Sent before the seq is saved: a write would hold the RPCs back until it is on disk.
+    const reached = this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    this.log.saveSeq();
+    const [remote] = await reached;
     return local + remote;
   }
 
