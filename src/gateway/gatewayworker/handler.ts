@@ -3,7 +3,7 @@
  * client only receives. Client frames: `ping` (answered by the runtime), `{"type":"message"}`
  * (for backend hooks), and, for edgepush's own client library, `join`/`leave` with a token.
  */
-import { errorFrame } from "../../contract/protocol";
+import { PING, PONG, errorFrame } from "../../contract/protocol";
 import type { ProtocolHandler } from "../protocol";
 import { initFrame, pushFrame } from "./codec";
 
@@ -13,11 +13,26 @@ export const gatewayWorkerHandler: ProtocolHandler = {
   },
 
   async message(host, ws, _attachment, text) {
-    // The seeds' pages send nothing but pings; anything else is answered, never fatal.
-    host.send(ws, errorFrame("unknown_type", `unexpected frame ${JSON.stringify(text.slice(0, 64))}: this connection only receives`));
+    if (text === PING) return void host.send(ws, PONG);
+    const frame = parseMessageFrame(text);
+    // GatewayWorker's onMessage: the backend hears it through its webhook.
+    if (frame) return host.tellBackend(ws, frame.data);
+    host.send(ws, errorFrame("unknown_type", `unexpected frame ${JSON.stringify(text.slice(0, 64))}: send ping or {"type":"message","data":…}`));
   },
 
   frame(attachment, sub, item) {
     return pushFrame(attachment, sub, item.seq, item.message);
   },
 };
+
+function parseMessageFrame(text: string): { data: unknown } | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value === "object" && value !== null && (value as { type?: unknown }).type === "message") {
+      return { data: (value as { data?: unknown }).data ?? null };
+    }
+  } catch {
+    // not JSON: answered as an unexpected frame
+  }
+  return null;
+}
