@@ -51,8 +51,8 @@ export class PusherSocketPool {
   private receive(index: number, frame: { event: string; data?: string }): void {
     const at = now();
     const stamp = frame.event === "bench" && typeof frame.data === "string" ? (JSON.parse(frame.data) as Stamp) : null;
-    if (stamp && typeof stamp.i === "number") this.handler?.(index, stamp, at);
-    else this.strays++;
+    const expected = stamp !== null && typeof stamp.i === "number" && this.handler?.(index, stamp, at);
+    if (!expected) this.strays++;
   }
 
   async close(): Promise<void> {

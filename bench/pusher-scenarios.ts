@@ -6,16 +6,22 @@ import type { Server } from "./servers";
 import { Recorder } from "./stats";
 
 /** One REST trigger per round to the channel every socket of `pool` subscribes to. */
-export async function pusherFanout(server: Server, pool: PusherSocketPool, channel: string, rounds: number): Promise<Figures> {
+export async function pusherFanout(server: Server, pool: PusherSocketPool, channel: string, rounds: number, tag = "p"): Promise<Figures> {
   const trigger = new Trigger(server);
   try {
-    const figures = await timeSpread(pool, rounds, "p", async (round) => ({ ok: (await trigger.send(channel, "bench", stamp("p", round))) === 200 }));
+    const figures = await timeSpread(pool, rounds, tag, async (round) => ({ ok: (await trigger.send(channel, "bench", stamp(tag, round))) === 200 }));
     // A Pusher trigger answers `{}`: no delivered count to report.
     delete figures.reportedDelivered;
     return { ...figures, gateways: pool.gateways };
   } finally {
     trigger.close();
   }
+}
+
+/** One trigger that must reach every socket: the check beside a memory figure. */
+export async function pusherReach(server: Server, pool: PusherSocketPool, channel: string): Promise<Pick<Figures, "errors" | "lost" | "duplicates">> {
+  const { errors, lost, duplicates } = await pusherFanout(server, pool, channel, 1, "r");
+  return { errors, lost, duplicates };
 }
 
 /**
@@ -31,6 +37,7 @@ export async function pusherTriggerCost(server: Server, pool: PusherSocketPool, 
   const calls: Record<string, number> = {};
   let alarms = 0;
   let lost = 0;
+  let duplicates = 0;
   let errors = 0;
   try {
     for (let r = 0; r < rounds; r++) {
@@ -40,6 +47,7 @@ export async function pusherTriggerCost(server: Server, pool: PusherSocketPool, 
       if ((await trigger.send(channel, "bench", stamp("c", r))) !== 200) errors++;
       await settle(() => rec.done, () => rec.count);
       lost += rec.lost;
+      duplicates += rec.duplicates;
       const seen = (await counter.take()).filter((i) => i.class !== null);
       alarms += seen.filter((i) => i.method === "alarm").length;
       const requests = seen.filter((i) => i.method !== "alarm");
@@ -55,6 +63,6 @@ export async function pusherTriggerCost(server: Server, pool: PusherSocketPool, 
   return {
     sockets: pool.sockets.length, gatewaysWithSubscribers: pool.gateways, triggers: rounds,
     doRequestsPerTrigger: Math.max(...perRound), expected, perRound, calls, alarmsDuringRounds: alarms,
-    countedBy: "workerd tail events (bench/do-count.ts)", errors, lost,
+    countedBy: "workerd tail events (bench/do-count.ts)", errors, lost, duplicates,
   };
 }
