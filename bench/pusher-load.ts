@@ -5,7 +5,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { Agent, request } from "node:http";
 import WebSocket from "ws";
-import { now, runConcurrent, type PushHandler, type Stamp } from "./load";
+import { closeAll, now, runConcurrent, type PushHandler, type Stamp } from "./load";
 import { BENCH_PUSHER, type Server } from "./servers";
 
 /** Pusher clients subscribed to one channel; `handler` receives the benchmark events. */
@@ -55,12 +55,8 @@ export class PusherSocketPool {
     if (!expected) this.strays++;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.sockets.map((ws) => new Promise<void>((done) => {
-      if (ws.readyState === WebSocket.CLOSED) return done();
-      ws.once("close", () => done());
-      ws.close(1000);
-    })));
+  close(): Promise<void> {
+    return closeAll(this.sockets);
   }
 }
 

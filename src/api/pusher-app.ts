@@ -6,7 +6,7 @@
  */
 import { ApiError } from "../contract/errors";
 import type { RoomName } from "../contract/names";
-import type { OutboundMessage } from "../contract/protocol";
+import { textMessage } from "../contract/protocol";
 import { roomStub, type Env } from "../env";
 import { channelRoom, classifyChannel } from "../gateway/pusher/channels";
 import { verifyRestRequest } from "../gateway/pusher/rest-auth";
@@ -64,13 +64,7 @@ export const CACHE_TTL_S = 30 * 60;
  */
 export function triggerPlans(event: TriggerEvent, maxPayloadBytes: number): PushPlan[] {
   checkPayload(event.data, maxPayloadBytes);
-  const message: OutboundMessage = {
-    id: crypto.randomUUID(),
-    dataJson: isJsonText(event.data) ? event.data : JSON.stringify(event.data),
-    raw: event.data,
-    ts: Date.now(),
-    event: event.name,
-  };
+  const message = textMessage(event.data, event.name);
   const exclude = event.socketId ? [event.socketId] : [];
   const plan = (targets: RoomName[], ttl?: number): PushPlan => ({ rooms: targets, all: false, exclude, ttl, givenId: false, message });
   const rooms = (cache: boolean) =>
@@ -82,15 +76,6 @@ export function triggerPlans(event: TriggerEvent, maxPayloadBytes: number): Push
 function isCacheChannel(name: string): boolean {
   const result = classifyChannel(name);
   return result.ok && result.channel.cache;
-}
-
-function isJsonText(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What `info` can tell of one channel. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import PusherServer from "pusher";
 import Pusher from "pusher-js";
 import type { Channel, Options } from "pusher-js";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { startWranglerDev, type DevServer } from "./wrangler-dev";
 
 export const APP = { appId: "4242", key: "e2e-pusher-key", secret: "e2e-pusher-secret" };
@@ -137,3 +138,29 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 
 /** The gateway shard a socket_id names (`<shard>.<digits>`). */
 export const shardOf = (pusher: Pusher) => pusher.connection.socket_id.split(".")[0];
+
+/** What a Pusher e2e file shares: one wrangler dev, the SDK pointed at it, the auth endpoint. */
+export interface PusherSuite {
+  server: DevServer;
+  sdk: PusherServer;
+  auth: AuthEndpoint;
+}
+
+/**
+ * Starts them before the file's tests and stops them after; pusher-js clients end after each test.
+ * Read the fields inside tests (they are set once `beforeAll` ran).
+ */
+export function pusherSuite(): PusherSuite {
+  const suite = {} as PusherSuite;
+  beforeAll(async () => {
+    suite.server = await startPusherDev();
+    suite.sdk = serverSdk(suite.server);
+    suite.auth = await startAuthEndpoint(suite.sdk);
+  });
+  afterEach(() => disconnectAll());
+  afterAll(async () => {
+    await suite.auth?.stop();
+    await suite.server?.stop();
+  });
+  return suite;
+}
