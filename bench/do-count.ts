@@ -7,24 +7,23 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** One invocation: `class` is the Durable Object class, null for the Worker itself. */
-export interface Invocation {
-  class: string | null;
-  /** The RPC method, `fetch`, or `alarm`. */
-  method: string;
-}
+/** Invocations counted by `Class.method` (`Worker.fetch` for the Worker itself; `alarm` for alarms). */
+export type Invocations = Record<string, number>;
 
-const TAIL_WORKER = `const seen = [];
+// Counts only (no list): the tail worker's memory stays flat however many requests it sees,
+// so the server's RSS can be measured with it attached.
+const TAIL_WORKER = `let counts = {};
 export default {
   tail(events) {
     for (const e of events) {
       const method = e.event?.rpcMethod ?? (e.event?.request ? "fetch" : e.event?.scheduledTime !== undefined ? "alarm" : Object.keys(e.event ?? {})[0] ?? "?");
-      seen.push({ class: e.executionModel === "durableObject" ? e.entrypoint ?? "?" : null, method });
+      const key = (e.executionModel === "durableObject" ? e.entrypoint ?? "?" : "Worker") + "." + method;
+      counts[key] = (counts[key] ?? 0) + 1;
     }
   },
   fetch(request) {
-    const answer = Response.json(seen);
-    if (new URL(request.url).pathname === "/take") seen.length = 0;
+    const answer = Response.json(counts);
+    if (new URL(request.url).pathname === "/take") counts = {};
     return answer;
   },
 };
@@ -51,19 +50,20 @@ export function addInvocationCounter(configPath: string, port: number, compatibi
   writeFileSync(configPath, text);
 }
 
-/** Reads and clears what the tail worker saw. */
+/** Reads and clears what the tail worker counted. */
 export class InvocationCounter {
   constructor(private readonly url: string) {}
 
-  /** Everything seen since the last take, once no new trace arrived for `quietMs` (traces lag). */
-  async take(quietMs = 300): Promise<Invocation[]> {
-    let count = -1;
+  /** Everything counted since the last take, once no new trace arrived for `quietMs` (traces lag). */
+  async take(quietMs = 300): Promise<Invocations> {
+    let total = -1;
     for (;;) {
-      const seen = (await (await fetch(this.url)).json()) as Invocation[];
-      if (seen.length === count) break;
-      count = seen.length;
+      const counts = (await (await fetch(this.url)).json()) as Invocations;
+      const now = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (now === total) break;
+      total = now;
       await new Promise((r) => setTimeout(r, quietMs));
     }
-    return (await (await fetch(`${this.url}/take`)).json()) as Invocation[];
+    return (await (await fetch(`${this.url}/take`)).json()) as Invocations;
   }
 }

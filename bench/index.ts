@@ -20,11 +20,11 @@ import { perSecond, round } from "./stats";
 
 const FULL: Sizes = {
   clients: 1000, pushes: 10_000, concurrency: 32, rate: 500, rateSeconds: 6, batches: 200, batchSize: 100,
-  groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000, pusherSockets: 5000, pusherCostSockets: 1000,
+  groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000, pusherSockets: 5000,
 };
 const QUICK: Sizes = {
   clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
-  groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300, pusherSockets: 200, pusherCostSockets: 60,
+  groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300, pusherSockets: 200,
 };
 const SCENARIOS = [
   "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost",
@@ -110,16 +110,10 @@ async function measure(server: Server): Promise<Results> {
     await pool.close();
     await pause();
   }
-  if (server.kind === "edgepush" && want("pusher-fanout", "pusher-idle-memory")) {
-    const { pool, figures } = await connectPusher(server, size.pusherSockets);
-    // After the measurement, every socket still gets a trigger: the idle figure's check.
-    const reach = await pusherReach(server, pool, PUSHER_CHANNEL);
-    out.set("pusher-idle-memory", { ...figures, gateways: pool.gateways, ...reach, strays: pool.strays });
-    if (want("pusher-fanout")) {
-      const before = pool.strays;
-      const fanned = await pusherFanout(server, pool, PUSHER_CHANNEL, size.fanoutRounds);
-      out.set("pusher-fanout", { ...fanned, strays: pool.strays - before });
-    }
+  if (server.kind === "edgepush" && want("pusher-fanout")) {
+    const pool = await PusherSocketPool.connect(server, size.pusherSockets, PUSHER_CHANNEL);
+    log(`${server.kind}: ${size.pusherSockets} Pusher sockets subscribed over ${pool.gateways} gateways`);
+    out.set("pusher-fanout", { ...(await pusherFanout(server, pool, PUSHER_CHANNEL, size.fanoutRounds)), strays: pool.strays });
     await pool.close();
     await pause();
   }
@@ -146,32 +140,52 @@ async function connectMeasured(server: Server, specs: ClientSpec[]): Promise<{ p
 
 const PUSHER_CHANNEL = "bench-pusher";
 
-/** Connects Pusher sockets to one channel and measures the server's RSS growth per socket. */
-async function connectPusher(server: Server, count: number): Promise<{ pool: PusherSocketPool; figures: Figures }> {
-  const before = server.rss();
-  const started = now();
-  const pool = await PusherSocketPool.connect(server, count, PUSHER_CHANNEL);
-  const connectMs = now() - started;
-  await sleep(values.quick ? 300 : 1500);
-  const grown = server.rss() - before;
-  log(`${server.kind}: ${count} Pusher sockets subscribed over ${pool.gateways} gateways`);
-  return { pool, figures: { connections: count, kbPerConnection: kb(grown / count), connectsPerSec: perSecond(count, connectMs) } };
-}
-
-/** The trigger's cost, on a server of its own whose tail worker counts Durable Object requests. */
-async function measureTriggerCost(workerPath: string): Promise<Figures> {
-  const server = await startServe("edgepush", workerPath, work, true);
+/** Runs `run` on a fresh edgepush (no freed rooms of earlier scenarios in its RSS), then stops it. */
+async function onFreshServer(workerPath: string, countInvocations: boolean, run: (server: Server) => Promise<void>): Promise<void> {
+  const server = await startServe("edgepush", workerPath, work, countInvocations);
   running.add(server);
   try {
-    const pool = await PusherSocketPool.connect(server, size.pusherCostSockets, PUSHER_CHANNEL);
-    await sleep(500);
-    const figures = await pusherTriggerCost(server, pool, PUSHER_CHANNEL, values.quick ? 2 : 5);
-    await pool.close();
-    return { ...figures, strays: pool.strays };
+    await run(server);
   } finally {
     await server.stop();
     running.delete(server);
   }
+}
+
+/**
+ * What one more idle Pusher socket costs: a first fifth wakes every gateway and the channel's
+ * room, the other four fifths are measured (the shards' wake-up is shown apart).
+ */
+async function pusherIdleMemory(server: Server): Promise<Figures> {
+  const start = server.rss();
+  const warm = Math.ceil(size.pusherSockets / 5);
+  const pool = await PusherSocketPool.connect(server, warm, PUSHER_CHANNEL);
+  await sleep(values.quick ? 300 : 1500);
+  const before = server.rss();
+  const started = now();
+  await PusherSocketPool.connect(server, size.pusherSockets - warm, PUSHER_CHANNEL, pool);
+  const connectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const after = server.rss();
+  const measured = size.pusherSockets - warm;
+  log(`${server.kind}: ${size.pusherSockets} idle Pusher sockets over ${pool.gateways} gateways`);
+  // After the measurement, every socket still gets a trigger: the idle figure's check.
+  const reach = await pusherReach(server, pool, PUSHER_CHANNEL);
+  await pool.close();
+  return {
+    connections: pool.sockets.length, measured, kbPerConnection: kb((after - before) / measured),
+    kbPerConnectionWithShards: kb((after - start) / pool.sockets.length), gatewayWakeMB: mb(before - start),
+    connectsPerSec: perSecond(measured, connectMs), gateways: pool.gateways, ...reach, strays: pool.strays,
+  };
+}
+
+/** A trigger's cost, counted by the tail worker of the server (a fifth of the channel's sockets). */
+async function pusherCost(server: Server): Promise<Figures> {
+  const pool = await PusherSocketPool.connect(server, Math.ceil(size.pusherSockets / 5), PUSHER_CHANNEL);
+  await sleep(500);
+  const figures = await pusherTriggerCost(server, pool, PUSHER_CHANNEL, values.quick ? 2 : 5);
+  await pool.close();
+  return { ...figures, strays: pool.strays };
 }
 
 // Each push is one SQLite commit per room, fsync'd on disk: the file system shapes the figures.
@@ -276,9 +290,13 @@ async function main(): Promise<void> {
   log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
   const workerPath = buildEdgepush(join(work, "dist"));
   const mine = await measureOn(values.target === "serve" ? startServe("edgepush", workerPath, work) : startWrangler(work));
+  if (want("pusher-idle-memory")) {
+    log("starting a fresh edgepush for the Pusher sockets' memory");
+    await onFreshServer(workerPath, false, async (server) => void mine.set("pusher-idle-memory", await pusherIdleMemory(server)));
+  }
   if (want("pusher-trigger-cost")) {
-    log("starting edgepush again with a tail worker counting Durable Object requests");
-    mine.set("pusher-trigger-cost", await measureTriggerCost(workerPath));
+    log("starting edgepush with a tail worker counting Durable Object requests");
+    await onFreshServer(workerPath, true, async (server) => void mine.set("pusher-trigger-cost", await pusherCost(server)));
   }
   for (const name of SCENARIOS) {
     const versus = HEADLINE[name].versus;

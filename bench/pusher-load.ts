@@ -16,10 +16,10 @@ export class PusherSocketPool {
   handler: PushHandler | null = null;
   strays = 0;
 
-  /** Connects `count` clients, each subscribed to `channel`, `concurrency` at a time. */
-  static async connect(server: Server, count: number, channel: string, concurrency = 100): Promise<PusherSocketPool> {
-    const pool = new PusherSocketPool();
-    await runConcurrent(count, concurrency, (i) => pool.open(server, channel, i));
+  /** Connects `count` clients, each subscribed to `channel`, `concurrency` at a time (added to `pool` when given). */
+  static async connect(server: Server, count: number, channel: string, pool = new PusherSocketPool(), concurrency = 100): Promise<PusherSocketPool> {
+    const first = pool.sockets.length;
+    await runConcurrent(count, concurrency, (i) => pool.open(server, channel, first + i));
     return pool;
   }
 

@@ -22,8 +22,6 @@ export interface Sizes {
   replay: number;
   /** Pusher-protocol sockets in one channel, spread over the gateway shards. */
   pusherSockets: number;
-  /** Sockets of the trigger-cost scenario (on a server of its own, counting DO requests). */
-  pusherCostSockets: number;
 }
 
 export type Figures = Record<string, unknown> & { lost?: number; duplicates?: number; errors?: number; skipped?: string };
