@@ -9,8 +9,7 @@ import { utf8Length } from "../../util/text";
 import type { Connections } from "../connections";
 import type { GatewayHost } from "../protocol";
 import { MAX_SESSION_BYTES, type ClientInfo, type OpResult } from "../types";
-
-type Session = Record<string, unknown>;
+import { replaceRecursive, type Session } from "./session";
 
 export class ClientOperations {
   private tableReady = false;
@@ -54,10 +53,10 @@ export class ClientOperations {
     return this.withSocket(clientId, async (ws) => void (await this.host.unsubscribe(ws, roomName("group", group))));
   }
 
-  /** Sets (or with `merge`, shallow-merges into) the connection's session. */
+  /** Sets the connection's session, or with `merge` merges into it as GatewayWorker's updateSession (deeply). */
   async setSession(clientId: string, session: Session, merge: boolean): Promise<OpResult> {
     if (!this.find(clientId)) return notConnected(clientId);
-    const next = merge ? { ...(this.session(clientId) ?? {}), ...session } : session;
+    const next = merge ? replaceRecursive(this.session(clientId) ?? {}, session) : session;
     const text = JSON.stringify(next);
     if (utf8Length(text) > MAX_SESSION_BYTES) {
       return { ok: false, status: 413, code: "too_large", message: `session is over ${MAX_SESSION_BYTES} bytes of JSON` };
