@@ -62,8 +62,7 @@ async function expectNothingElse(p: Page, had: number): Promise<void> {
   expect((await messagesOf(p, had + 1)).slice(had)).toEqual(["marker"]);
 }
 
-// Enabled when the server routes land (GET /gateway and the /clients, /uids, /groups routes of GATEWAY-API.md).
-describe.skip("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
+describe("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
   beforeAll(async () => {
     server = await startWranglerDev({ GATEWAY_ANONYMOUS: "true" });
   });
