@@ -6,15 +6,15 @@ import type { GatewayName, ListedName, RoomName } from "./contract/names";
 import type { OutboundMessage } from "./contract/protocol";
 import type { BroadcastTally, DirectoryStats, ShardReport } from "./directory/types";
 import type {
-  ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackResult,
+  ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackReplay, TrackResult,
 } from "./gateway/types";
 import type { RoomPresence, RoomPushItem, RoomPushResult, SocketTarget } from "./room/types";
 
 /** What the Worker and the directory call on a room (RoomObject implements it). */
 export interface RoomApi extends Rpc.DurableObjectBranded {
   push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]>;
-  /** A gateway's connections subscribed to or left this room. */
-  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult;
+  /** A gateway's connections subscribed to or left this room; with `replay`, answers the log rows too. */
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[], replay?: TrackReplay): TrackResult;
   /** A gateway that restarted without its connections: forget its subscribers. */
   forget(room: RoomName, gateway: GatewayName): void;
   /** A message a gateway connection sent to the room (a Pusher client event): live, not logged. */
@@ -25,7 +25,7 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   /** GatewayWorker's ungroup: every gateway connection leaves; the room's own sockets close with 4001. */
   ungroup(room: RoomName): Promise<number>;
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
-  notify(frame: string): number;
+  notify(frame: string): Promise<number>;
   resync(): Promise<void>;
 }
 
@@ -48,6 +48,10 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   /** Gateway-mode connections subscribed to `room` (all of them when null), with their sessions. */
   clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
   ungroup(room: RoomName): Promise<number>;
+  /** A control frame (a grant's `join`) to the room's subscribers here that read frames (envelope format). */
+  notify(room: RoomName, frame: string): number;
+  /** A revoke: `uid`'s connections here leave `room`; answers how many. */
+  leaveRoom(room: RoomName, uid: string): Promise<number>;
 }
 
 /** What rooms and the Worker call on a shard or relay (Directory implements it). */

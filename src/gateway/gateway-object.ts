@@ -19,7 +19,7 @@ import { RoomLinks } from "./room-links";
 import {
   GATEWAY_HEADER,
   type ClientInfo, type OpResult, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
-  type Subscription, type TrackChange, type TrackResult,
+  type Subscription, type TrackChange, type TrackReplay, type TrackResult,
 } from "./types";
 
 const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: pusherHandler, gateway: gatewayWorkerHandler };
@@ -41,6 +41,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
   private readonly ops: ClientOperations;
+  /** Live frames held per `<clientId> <room>` while that subscription's replay is on its way. */
+  private readonly held = new Map<string, { seq: number; frame: string }[]>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,7 +54,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.host = {
       env,
       connections: this.connections,
-      subscribe: (ws, sub) => this.subscribe(ws, sub),
+      subscribe: (ws, sub, replay) => this.subscribe(ws, sub, replay),
       unsubscribe: (ws, room) => this.unsubscribe(ws, room),
       bind: (ws, uid, userData) => this.bind(ws, uid, userData),
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
@@ -87,7 +89,10 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
         const attachment = this.connections.get(ws)!;
         if (exclude?.has(attachment.id)) continue;
         const frame = HANDLERS[attachment.protocol].frame(attachment, sub, item);
-        if (frame !== null && this.send(ws, frame)) n++;
+        if (frame === null) continue;
+        const held = this.held.get(`${attachment.id} ${room}`);
+        if (held) held.push({ seq: item.seq, frame });
+        if (held || this.send(ws, frame)) n++;
       }
       return n;
     });
@@ -163,6 +168,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   ungroup(room: RoomName): Promise<number> {
     return this.ops.ungroup(room);
   }
+  notify(room: RoomName, frame: string): number {
+    return this.ops.notify(room, frame);
+  }
+  leaveRoom(room: RoomName, uid: string): Promise<number> {
+    return this.ops.ungroup(room, uid);
+  }
 
   // ---- runtime entry points ----
 
@@ -206,16 +217,35 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   // ---- GatewayHost: what protocol handlers use ----
 
-  private async subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult> {
+  // With `replay`, live messages of the room are held until the room's rows went out first.
+  private async subscribe(ws: WebSocket, sub: Subscription, replay?: TrackReplay): Promise<TrackResult> {
     const attachment = this.connections.get(ws);
     if (!attachment) throw new Error("connection is gone");
     this.connections.subscribe(ws, sub);
+    const key = `${attachment.id} ${sub.room}`;
+    if (replay) this.held.set(key, []);
     try {
-      return await this.links.track(sub.room, [this.change(attachment, sub, true)], true);
+      const result = await this.links.track(sub.room, [this.change(attachment, sub, true)], true, replay);
+      HANDLERS[attachment.protocol].subscribed?.(this.host, ws, attachment, sub, result);
+      if (replay) this.flush(ws, attachment, sub, result.rows ?? [], this.held.get(key)!);
+      return result;
     } catch (err) {
       this.connections.unsubscribe(ws, sub.room);
       throw err;
+    } finally {
+      this.held.delete(key);
     }
+  }
+
+  /** A replay's rows, then what arrived live meanwhile and is not among them. */
+  private flush(ws: WebSocket, attachment: GatewayAttachment, sub: Subscription, rows: TrackResult["rows"] & {}, held: { seq: number; frame: string }[]): void {
+    const replayed = new Set<number>();
+    for (const row of rows) {
+      replayed.add(row.seq);
+      const frame = HANDLERS[attachment.protocol].frame(attachment, sub, row);
+      if (frame !== null) this.send(ws, frame);
+    }
+    for (const live of held) if (!replayed.has(live.seq)) this.send(ws, live.frame);
   }
 
   private async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
@@ -223,15 +253,16 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const sub = attachment && this.connections.unsubscribe(ws, room);
     if (!attachment || !sub) return false;
     await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
+    HANDLERS[attachment.protocol].unsubscribed?.(this.host, ws, attachment, room);
     return true;
   }
 
-  private async bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void> {
+  private async bind(ws: WebSocket, uid: string | null, userData?: string, replay?: TrackReplay): Promise<void> {
     const attachment = this.connections.get(ws);
     if (!attachment) return;
     if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
     this.connections.setUid(ws, uid, userData);
-    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) });
+    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) }, replay);
     // The rooms it is in learn its new uid (presence members keep their own user_id).
     const bound = this.connections.get(ws)!;
     await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
@@ -274,6 +305,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       throw new ApiError(503, "room_full", `gateway ${this.name} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
     const shard = Number(this.name.slice(3));
+    const groups = parseGroups(headers.get(GATEWAY_HEADER.groups));
     const attachment: GatewayAttachment = {
       id: newGatewayClientId(shard, crypto.getRandomValues(new Uint8Array(16))),
       protocol,
@@ -282,12 +314,16 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       subs: [],
       connectedAt: Date.now(),
     };
+    if (protocol === "gateway" && groups.length > 0) attachment.grants = groups;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
-    await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
+    // Envelope connections (the client library) resume their uid room like a `/ws` socket.
+    const since = headers.get(GATEWAY_HEADER.since);
+    const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
+    await this.join(server, headers.get(GATEWAY_HEADER.uid), groups, replay);
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
     await this.loop.settled();
@@ -295,9 +331,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   // A token connection starts bound to its uid and joined to its groups.
-  private async join(ws: WebSocket, uid: string | null, groups: string[]): Promise<void> {
+  private async join(ws: WebSocket, uid: string | null, groups: string[], replay?: TrackReplay): Promise<void> {
     try {
-      if (uid) await this.bind(ws, uid);
+      if (uid) await this.bind(ws, uid, undefined, replay);
       await Promise.all(groups.map((g) => this.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");

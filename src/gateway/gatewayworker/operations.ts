@@ -83,11 +83,21 @@ export class ClientOperations {
     return { clientIds, sessions };
   }
 
-  /** Removes every connection here from `room`; answers how many left it. */
-  async ungroup(room: RoomName): Promise<number> {
-    const sockets = [...this.connections.inRoom(room).keys()];
+  /** Removes every connection here (or every one bound to `uid`) from `room`; answers how many left it. */
+  async ungroup(room: RoomName, uid?: string): Promise<number> {
+    const sockets = [...this.connections.inRoom(room).keys()].filter((ws) => uid === undefined || this.connections.get(ws)?.uid === uid);
     const left = await Promise.all(sockets.map((ws) => this.host.unsubscribe(ws, room)));
     return left.filter(Boolean).length;
+  }
+
+  /** Sends `frame` to the room's GatewayWorker connections that read frames (envelope format); answers how many. */
+  notify(room: RoomName, frame: string): number {
+    let n = 0;
+    for (const ws of this.connections.inRoom(room).keys()) {
+      const attachment = this.connections.get(ws);
+      if (attachment?.protocol === "gateway" && attachment.format === "envelope" && this.host.send(ws, frame)) n++;
+    }
+    return n;
   }
 
   /** Forgets a closed connection's session. */
