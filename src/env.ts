@@ -16,6 +16,7 @@ export interface Env extends DirectoryVars {
   PUSHER_APP_ID?: string;
   PUSHER_APP_KEY?: string;
   PUSHER_APP_SECRET?: string;
+  PUSHER_ACTIVITY_TIMEOUT_S?: string;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;

@@ -137,6 +137,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return counts.reduce((a, b) => a + b, local);
   }
 
+  async revoke(room: RoomName, uid: string): Promise<number> {
+    this.remember(room);
+    const local = await this.roster.close({ uid }, CLOSE_REMOVED_FROM_GROUP, "removed from group");
+    const holding = this.gateways.subscribers.gatewaysOf(uid);
+    const counts = await Promise.all(holding.map((g) => gatewayStub(this.env, g).ungroup(room, uid)));
+    return counts.reduce((a, b) => a + b, local);
+  }
+
   /** Closes the target's sockets here with `code`; answers how many. */
   close(target: SocketTarget, code: number, reason: string): Promise<number> {
     return this.roster.close(target, code, reason);

@@ -24,6 +24,8 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   subscribers(): { clientIds: string[]; remote: string[]; gateways: GatewayName[] };
   /** GatewayWorker's ungroup: every gateway connection leaves; the room's own sockets close with 4001. */
   ungroup(room: RoomName): Promise<number>;
+  /** Revokes `uid`'s membership: its own sockets here close with 4001, its gateway connections leave. */
+  revoke(room: RoomName, uid: string): Promise<number>;
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
   notify(frame: string): Promise<number>;
   resync(): Promise<void>;
@@ -47,11 +49,10 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   closeClient(clientId: string, message?: string): Promise<OpResult>;
   /** Gateway-mode connections subscribed to `room` (all of them when null), with their sessions. */
   clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
-  ungroup(room: RoomName): Promise<number>;
+  /** Takes this gateway's connections (of `uid`, when given) out of `room`; answers how many. */
+  ungroup(room: RoomName, uid?: string): Promise<number>;
   /** A control frame (a grant's `join`) to the room's subscribers here that read frames (envelope format). */
   notify(room: RoomName, frame: string): number;
-  /** A revoke: `uid`'s connections here leave `room`; answers how many. */
-  leaveRoom(room: RoomName, uid: string): Promise<number>;
 }
 
 /** What rooms and the Worker call on a shard or relay (Directory implements it). */

@@ -42,6 +42,24 @@ describe("GET /gateway (GatewayWorker mode)", () => {
     expect((await ws.client.json(0)).data).toBe("both");
   });
 
+  it("Should take a revoked uid's gateway connection out of the group but keep it connected", async () => {
+    const { client } = await gatewayConnect("gw-rev", { groups: ["gw-revg"] });
+    const res = await api("/groups/gw-revg/members/gw-rev", { method: "DELETE" });
+    expect(await res.json()).toEqual({ ok: true, uid: "gw-rev", group: "gw-revg", closed: 1 });
+    expect(await push({ group: "gw-revg", data: "not you" })).toMatchObject({ delivered: 0 });
+    expect(await push({ uid: "gw-rev", data: "still here" })).toMatchObject({ delivered: 1 });
+    expect(await client.waitFor(1)).toEqual(["still here"]);
+  });
+
+  it("Should close a uid's gateway connections on a kick by uid, and one by clientId", async () => {
+    const a = await gatewayConnect("gw-kick");
+    const b = await gatewayConnect();
+    expect(await (await api("/kick", { json: { uid: "gw-kick" } })).json()).toMatchObject({ ok: true, closed: 1 });
+    expect(await a.client.closed()).toBe(4000);
+    expect(await (await api("/kick", { json: { clientId: b.clientId } })).json()).toMatchObject({ ok: true, closed: 1 });
+    expect(await b.client.closed()).toBe(4000);
+  });
+
   it("Should reach every gateway connection with an all push", async () => {
     const a = await gatewayConnect();
     const answer = await push({ all: true, data: "everyone" });

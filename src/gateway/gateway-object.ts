@@ -11,18 +11,19 @@ import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
-import { gatewayWorkerHandler } from "./gatewayworker/handler";
 import { ClientOperations } from "./gatewayworker/operations";
-import type { GatewayHost, ProtocolHandler } from "./protocol";
-import { pusherHandler, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
+import type { GatewayHost } from "./protocol";
+import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
+import { Subscriptions } from "./subscriptions";
 import {
   GATEWAY_HEADER,
-  type ClientInfo, type OpResult, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol, type MemberEvent,
-  type Subscription, type TrackChange, type TrackReplay, type TrackResult,
+  type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
+  type MemberEvent, type OpResult, type TrackReplay,
 } from "./types";
 
-const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: pusherHandler, gateway: gatewayWorkerHandler };
 /** A report a shard missed is retried this soon by the gateway's alarm. */
 const RETRY_MS = 5_000;
 
@@ -36,13 +37,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   /** What protocol handlers may use; not part of the RPC surface. */
   private readonly host: GatewayHost;
   private readonly limits: Limits;
-  private readonly links: RoomLinks;
+  private readonly subs: Subscriptions;
   private readonly reporter: RoomReporter;
   private readonly loop: ReportLoop;
   private readonly name: GatewayName;
   private readonly ops: ClientOperations;
-  /** Live frames held per `<clientId> <room>` while that subscription's replay is on its way. */
-  private readonly held = new Map<string, { seq: number; frame: string }[]>();
+  /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
+  private readonly heard = new WeakMap<WebSocket, number>();
+  private readonly pinged = new Map<WebSocket, number>();
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,19 +57,26 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.host = {
       env,
       connections: this.connections,
-      subscribe: (ws, sub, replay) => this.subscribe(ws, sub, replay),
-      unsubscribe: (ws, room) => this.unsubscribe(ws, room),
-      bind: (ws, uid, userData) => this.bind(ws, uid, userData),
+      subscribe: (ws, sub, replay) => this.subs.subscribe(ws, sub, replay),
+      unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
+      bind: async (ws, uid, userData) => {
+        await this.subs.bind(ws, uid, userData);
+        this.ctx.waitUntil(this.loop.sync());
+      },
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
       send: (ws, text) => this.send(ws, text),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
-    this.links = new RoomLinks(ctx.storage.sql, env, this.name);
+    const links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work), () => this.host);
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => void ctx.storage.setAlarm(Date.now() + RETRY_MS));
+    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
-    ctx.waitUntil(this.links.reconcile(new Set(this.connections.rooms())));
+    ctx.waitUntil(links.reconcile(new Set(this.connections.rooms())));
   }
 
   /** Accepts an upgrade the Worker forwarded (it checked the credentials). */
@@ -81,22 +91,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult {
-    const subscribers = this.connections.inRoom(room);
-    const delivered = items.map((item) => {
-      const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-      let n = 0;
-      for (const [ws, sub] of subscribers) {
-        const attachment = this.connections.get(ws)!;
-        if (exclude?.has(attachment.id)) continue;
-        const frame = HANDLERS[attachment.protocol].frame(attachment, sub, item);
-        if (frame === null) continue;
-        const held = this.held.get(`${attachment.id} ${room}`);
-        if (held) held.push({ seq: item.seq, frame });
-        if (held || this.send(ws, frame)) n++;
-      }
-      return n;
-    });
-    return { delivered, subscribed: subscribers.size > 0 };
+    const delivered = deliverToRoom(this.connections, room, items, this.host.send, (id, r) => this.subs.held(id, r));
+    return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
   }
 
   deliverTo(items: RoomPushItem[]): number[] {
@@ -113,13 +109,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   announce(event: MemberEvent): void {
-    for (const [ws, sub] of this.connections.inRoom(event.room)) {
-      const attachment = this.connections.get(ws)!;
-      // A member's own connections are not told of it (Pusher's rule).
-      if (sub.member?.id === event.member.id) continue;
-      const frame = HANDLERS[attachment.protocol].memberFrame?.(sub, event.added, event.member) ?? null;
-      if (frame !== null) this.send(ws, frame);
-    }
+    announceMember(this.connections, event, this.host.send);
   }
 
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
@@ -165,14 +155,11 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
     return this.ops.clients(room);
   }
-  ungroup(room: RoomName): Promise<number> {
-    return this.ops.ungroup(room);
+  ungroup(room: RoomName, uid?: string): Promise<number> {
+    return this.ops.ungroup(room, uid);
   }
   notify(room: RoomName, frame: string): number {
     return this.ops.notify(room, frame);
-  }
-  leaveRoom(room: RoomName, uid: string): Promise<number> {
-    return this.ops.ungroup(room, uid);
   }
 
   // ---- runtime entry points ----
@@ -181,6 +168,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
+      this.heard.set(ws, Date.now());
       const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
       if (size > this.limits.maxFrameBytes) {
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
@@ -209,6 +197,16 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   async alarm(): Promise<void> {
     try {
+      this.alarmAt = null;
+      const now = Date.now();
+      const next = sweepPusher({
+        connections: this.connections,
+        lastSeen: (ws) => Math.max(this.heard.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0,
+          this.connections.get(ws)?.connectedAt ?? 0),
+        send: this.host.send,
+        close: this.host.closeSocket,
+      }, this.pinged, now, activityTimeoutS(this.env) * 1000);
+      if (next !== null) this.scheduleAlarm(next);
       await this.loop.sync();
     } catch (err) {
       this.logError("alarm", err);
@@ -216,59 +214,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   // ---- GatewayHost: what protocol handlers use ----
-
-  // With `replay`, live messages of the room are held until the room's rows went out first.
-  private async subscribe(ws: WebSocket, sub: Subscription, replay?: TrackReplay): Promise<TrackResult> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) throw new Error("connection is gone");
-    this.connections.subscribe(ws, sub);
-    const key = `${attachment.id} ${sub.room}`;
-    if (replay) this.held.set(key, []);
-    try {
-      const result = await this.links.track(sub.room, [this.change(attachment, sub, true)], true, replay);
-      HANDLERS[attachment.protocol].subscribed?.(this.host, ws, attachment, sub, result);
-      if (replay) this.flush(ws, attachment, sub, result.rows ?? [], this.held.get(key)!);
-      return result;
-    } catch (err) {
-      this.connections.unsubscribe(ws, sub.room);
-      throw err;
-    } finally {
-      this.held.delete(key);
-    }
-  }
-
-  /** A replay's rows, then what arrived live meanwhile and is not among them. */
-  private flush(ws: WebSocket, attachment: GatewayAttachment, sub: Subscription, rows: TrackResult["rows"] & {}, held: { seq: number; frame: string }[]): void {
-    const replayed = new Set<number>();
-    for (const row of rows) {
-      replayed.add(row.seq);
-      const frame = HANDLERS[attachment.protocol].frame(attachment, sub, row);
-      if (frame !== null) this.send(ws, frame);
-    }
-    for (const live of held) if (!replayed.has(live.seq)) this.send(ws, live.frame);
-  }
-
-  private async unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean> {
-    const attachment = this.connections.get(ws);
-    const sub = attachment && this.connections.unsubscribe(ws, room);
-    if (!attachment || !sub) return false;
-    await this.links.leave(room, [this.change(attachment, sub, false)], this.connections.inRoom(room).size > 0);
-    HANDLERS[attachment.protocol].unsubscribed?.(this.host, ws, attachment, room);
-    return true;
-  }
-
-  private async bind(ws: WebSocket, uid: string | null, userData?: string, replay?: TrackReplay): Promise<void> {
-    const attachment = this.connections.get(ws);
-    if (!attachment) return;
-    if (attachment.uid !== null && attachment.uid !== uid) await this.unsubscribe(ws, roomName("uid", attachment.uid));
-    this.connections.setUid(ws, uid, userData);
-    if (uid !== null) await this.subscribe(ws, { room: roomName("uid", uid) }, replay);
-    // The rooms it is in learn its new uid (presence members keep their own user_id).
-    const bound = this.connections.get(ws)!;
-    await Promise.all(bound.subs.filter((s) => !s.member && !s.room.startsWith("uid:")).map((s) =>
-      this.links.track(s.room, [this.change(bound, s, true)], true)));
-    this.ctx.waitUntil(this.loop.sync());
-  }
 
   private async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
     const attachment = this.connections.get(ws);
@@ -289,6 +234,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.pinged.delete(ws);
     try {
       ws.close(code, reason);
     } catch {
@@ -307,7 +253,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const shard = Number(this.name.slice(3));
     const groups = parseGroups(headers.get(GATEWAY_HEADER.groups));
     const attachment: GatewayAttachment = {
-      id: newGatewayClientId(shard, crypto.getRandomValues(new Uint8Array(16))),
+      id: newGatewayClientId(shard),
       protocol,
       uid: null,
       format: headers.get(GATEWAY_HEADER.format) === "envelope" ? "envelope" : "raw",
@@ -320,6 +266,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
+    if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
     // Envelope connections (the client library) resume their uid room like a `/ws` socket.
     const since = headers.get(GATEWAY_HEADER.since);
     const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
@@ -333,8 +280,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   // A token connection starts bound to its uid and joined to its groups.
   private async join(ws: WebSocket, uid: string | null, groups: string[], replay?: TrackReplay): Promise<void> {
     try {
-      if (uid) await this.bind(ws, uid, undefined, replay);
-      await Promise.all(groups.map((g) => this.subscribe(ws, { room: roomName("group", g) })));
+      if (uid) await this.subs.bind(ws, uid, undefined, replay);
+      await Promise.all(groups.map((g) => this.subs.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");
       this.logError("join", err);
@@ -347,28 +294,18 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
     this.ops.drop(attachment.id);
-    for (const sub of attachment.subs) {
-      this.ctx.waitUntil(this.links.leave(sub.room, [this.change(attachment, sub, false)], this.connections.inRoom(sub.room).size > 0));
-    }
+    this.subs.leaveAll(attachment);
     this.ctx.waitUntil(this.loop.sync());
   }
 
-  private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
-    const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : null;
-    let n = 0;
-    for (const ws of sockets) {
-      const attachment = this.connections.get(ws);
-      if (!attachment || exclude?.has(attachment.id)) continue;
-      const frame = HANDLERS[attachment.protocol].frame(attachment, null, { seq: 0, message: item.message });
-      if (frame !== null && this.send(ws, frame)) n++;
-    }
-    return n;
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
-  private change(attachment: GatewayAttachment, sub: Subscription, on: boolean): TrackChange {
-    const change: TrackChange = { clientId: attachment.id, uid: sub.member?.id ?? attachment.uid ?? "", on };
-    if (sub.member) change.info = sub.member.info;
-    return change;
+  private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
+    return deliverDirect(this.connections, item, sockets, this.host.send);
   }
 
   private reportToDirectory(force: boolean): Promise<boolean> {

@@ -48,6 +48,11 @@ export class RemoteSubscribers {
     return out;
   }
 
+  /** Gateways holding a subscriber of `uid`. */
+  gatewaysOf(uid: string): GatewayName[] {
+    return [...this.byGateway].filter(([, m]) => [...m.values()].some((e) => e.uid === uid)).map(([g]) => g);
+  }
+
   /** Gateways holding at least one subscriber. */
   gateways(): GatewayName[] {
     return [...this.byGateway.keys()];

@@ -1,11 +1,10 @@
 import fc from "fast-check";
+import { gatewayOfClientId, newGatewayClientId } from "../../src/contract/names";
 import { describe, expect, it } from "vitest";
 import {
   hmacSha256Hex,
-  newSocketId,
   parsePresenceData,
   parseUserData,
-  shardOfSocketId,
   verifyChannelAuth,
   verifySigninAuth,
 } from "../../src/gateway/pusher/auth";
@@ -120,29 +119,29 @@ describe("pusher auth: user data", () => {
 describe("pusher auth: socket ids", () => {
   it("Should issue Pusher-shaped socket ids that carry their shard", () => {
     for (const shard of [0, 1, 7, 42, 999_999]) {
-      const id = newSocketId(shard);
+      const id = newGatewayClientId(shard);
       expect(id).toMatch(/^\d+\.\d{16}$/);
-      expect(shardOfSocketId(id)).toBe(shard);
+      expect(gatewayOfClientId(id)).toBe(shard);
     }
-    expect(newSocketId(3, Uint8Array.from({ length: 16 }, (_, i) => i))).toBe("3.0123456789012345");
+    expect(newGatewayClientId(3, Uint8Array.from({ length: 16 }, (_, i) => i))).toBe("3.0123456789012345");
   });
 
   it("Should skip random bytes that would bias the digits", () => {
     const bytes = new Uint8Array(20).fill(255);
     bytes.set([249, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 4);
-    expect(newSocketId(1, bytes)).toBe("1.9123456789012345");
-    expect(() => newSocketId(1, new Uint8Array(16).fill(250))).toThrow(RangeError);
-    expect(() => newSocketId(-1)).toThrow(RangeError);
+    expect(newGatewayClientId(1, bytes)).toBe("1.9123456789012345");
+    expect(() => newGatewayClientId(1, new Uint8Array(16).fill(250))).toThrow(RangeError);
+    expect(() => newGatewayClientId(-1)).toThrow(RangeError);
   });
 
   it("Should find no shard in what it did not issue", () => {
     for (const bad of ["1.2", "123.456", "a.1234567890123456", "01.1234567890123456", "1.12345678901234567", "", null, 7]) {
-      expect(shardOfSocketId(bad), String(bad)).toBeNull();
+      expect(gatewayOfClientId(bad), String(bad)).toBeNull();
     }
   });
 
   it("Should not repeat socket ids", () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => newSocketId(0)));
+    const ids = new Set(Array.from({ length: 1000 }, () => newGatewayClientId(0)));
     expect(ids.size).toBe(1000);
   });
 });

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../contract/errors";
-import { gatewayName, gatewayOfClientId, roomName, roomOfClientId, type ListedName, type RoomName } from "../../contract/names";
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, type JoinFrame } from "../../contract/protocol";
+import { gatewayName, gatewayOfClientId, roomName, roomOfClientId, type ListedName } from "../../contract/names";
+import { CLOSE_KICKED, type JoinFrame } from "../../contract/protocol";
 import { roomsOfUid } from "../../directory/client";
-import { gatewayStub, listedStub, requireSecret, roomStub, type Env } from "../../env";
+import { listedStub, requireSecret, roomStub, type Env } from "../../env";
 import type { SocketTarget } from "../../room/types";
 import { logEvent } from "../../util/log";
 import { utf8Length } from "../../util/text";
@@ -33,11 +33,8 @@ export const memberRoutes = new Hono<{ Bindings: Env }>()
   .delete("/groups/:group/members/:uid", async (c) => {
     const group = checkName(c.req.param("group"), "group");
     const uid = checkName(c.req.param("uid"), "uid");
-    const room = roomName("group", group);
-    const closed = await closeIn(c.env, [room], { uid }, CLOSE_REMOVED_FROM_GROUP, "removed from group");
-    // A gateway connection holds other rooms too: it leaves this one instead of closing.
-    const left = await leaveOnGateways(c.env, room, uid);
-    return c.json({ ok: true, uid, group, closed: closed + left });
+    const closed = await roomStub(c.env, roomName("group", group)).revoke(roomName("group", group), uid);
+    return c.json({ ok: true, uid, group, closed });
   })
   .post("/kick", async (c) => {
     const body = await controlBody(c, kickSchema);
@@ -61,17 +58,6 @@ export const memberRoutes = new Hono<{ Bindings: Env }>()
     const closed = await closeIn(c.env, rooms, { uid }, CLOSE_KICKED, reason);
     return c.json({ ok: true, uid, closed });
   });
-
-async function leaveOnGateways(env: Env, room: RoomName, uid: string): Promise<number> {
-  try {
-    const { gateways } = await roomStub(env, room).subscribers();
-    const counts = await Promise.all(gateways.map((g) => gatewayStub(env, g).leaveRoom(room, uid)));
-    return counts.reduce((a, b) => a + b, 0);
-  } catch (err) {
-    logEvent("close_failed", { room, error: String(err) });
-    throw new ApiError(503, "unavailable", "a gateway did not answer; retry (removing is idempotent)");
-  }
-}
 
 async function closeIn(env: Env, rooms: ListedName[], target: SocketTarget, code: number, reason: string): Promise<number> {
   const counts = await Promise.allSettled(rooms.map((room) => listedStub(env, room).close(target, code, reason)));

@@ -83,9 +83,11 @@ export class ClientOperations {
     return { clientIds, sessions };
   }
 
-  /** Removes every connection here (or every one bound to `uid`) from `room`; answers how many left it. */
+  /** Removes every connection here (of `uid`, when given) from `room`; answers how many left it. */
   async ungroup(room: RoomName, uid?: string): Promise<number> {
-    const sockets = [...this.connections.inRoom(room).keys()].filter((ws) => uid === undefined || this.connections.get(ws)?.uid === uid);
+    const sockets = [...this.connections.inRoom(room)]
+      .filter(([ws, sub]) => uid === undefined || (sub.member?.id ?? this.connections.get(ws)!.uid) === uid)
+      .map(([ws]) => ws);
     const left = await Promise.all(sockets.map((ws) => this.host.unsubscribe(ws, room)));
     return left.filter(Boolean).length;
   }

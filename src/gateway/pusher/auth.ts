@@ -159,35 +159,6 @@ function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-// ---- Socket ids ---------------------------------------------------------------------------
-
-/** `<shard>.<16 digits>`: Pusher's `\d+\.\d+` shape (the SDKs check it), shard first. */
-const SOCKET_ID_PATTERN = /^(0|[1-9]\d{0,5})\.(\d{16})$/;
-export const SOCKET_ID_DIGITS = 16;
-
-/**
- * A new socket id for a socket held by gateway shard `shard`. `random` is for tests.
- * @example newSocketId(3) // "3.4815162342108015"
- */
-export function newSocketId(shard: number, random?: Uint8Array): string {
-  if (!Number.isInteger(shard) || shard < 0 || shard > 999_999) throw new RangeError(`bad shard ${shard}`);
-  let digits = "";
-  while (digits.length < SOCKET_ID_DIGITS) {
-    const bytes = random ?? crypto.getRandomValues(new Uint8Array(32));
-    // Bytes of 250 and over would make 0-5 likelier than 6-9: skip them.
-    for (const b of bytes) if (b < 250 && digits.length < SOCKET_ID_DIGITS) digits += String(b % 10);
-    if (random && digits.length < SOCKET_ID_DIGITS) throw new RangeError("not enough random bytes");
-  }
-  return `${shard}.${digits}`;
-}
-
-/** The shard a socket id of ours was issued by; null when it is not one we issue. */
-export function shardOfSocketId(socketId: unknown): number | null {
-  if (typeof socketId !== "string") return null;
-  const match = SOCKET_ID_PATTERN.exec(socketId);
-  return match ? Number(match[1]) : null;
-}
-
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let hex = "";

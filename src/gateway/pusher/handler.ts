@@ -19,8 +19,14 @@ import {
 /** pusher-js's ping, byte for byte: the runtime answers it without waking the gateway. */
 export const PUSHER_PING = '{"event":"pusher:ping","data":{}}';
 export const PUSHER_PONG = '{"event":"pusher:pong","data":{}}';
-/** Seconds of silence after which pusher-js pings (it takes the lower of this and its own). */
-export const ACTIVITY_TIMEOUT_S = 120;
+/** Seconds of silence after which either side pings (pusher-js takes the lower of this and its own). */
+const ACTIVITY_TIMEOUT_S = 120;
+
+/** `PUSHER_ACTIVITY_TIMEOUT_S` (5–3600, default 120); a bad value falls back to the default. */
+export function activityTimeoutS(env: { PUSHER_ACTIVITY_TIMEOUT_S?: string }): number {
+  const n = Number(env.PUSHER_ACTIVITY_TIMEOUT_S ?? ACTIVITY_TIMEOUT_S);
+  return Number.isInteger(n) && n >= 5 && n <= 3600 ? n : ACTIVITY_TIMEOUT_S;
+}
 /** Pusher: at most 10 client events per second per connection. */
 const CLIENT_EVENTS_PER_S = 10;
 // Client-event windows per socket; a wake forgets them, which only forgives.
@@ -28,7 +34,7 @@ const clientEventRates = new RateLimiter<WebSocket>(CLIENT_EVENTS_PER_S, 1000);
 
 export const pusherHandler: ProtocolHandler = {
   opened(host, ws, attachment) {
-    host.send(ws, connectionEstablished(attachment.id, ACTIVITY_TIMEOUT_S));
+    host.send(ws, connectionEstablished(attachment.id, activityTimeoutS(host.env)));
   },
 
   async message(host, ws, attachment, text) {
