@@ -26,6 +26,16 @@ describe("GET /gateway?format=envelope: one socket for the uid and its groups (t
     expect(await frameWhere(client, (f) => f.type === "push")).toMatchObject({ room: `group:${g2}`, type: "push", seq: 1, data: { n: 1 } });
   });
 
+  it("Should join only the uid room at connect with autojoin=false, the token's groups being allowed for join frames", async () => {
+    const [uid, group] = [unique("fu"), unique("fg")];
+    const { client } = await gatewayConnect(uid, { groups: [group], format: "envelope", autojoin: false });
+    await frameWhere(client, (f) => f.type === "joined");
+    expect(await push({ group, data: "not yet", ttl: 0 })).toMatchObject({ delivered: 0 });
+    client.send(JSON.stringify({ type: "join", group }));
+    await frameWhere(client, (f) => f.type === "joined" && f.group === group);
+    expect(frames(client).filter((f) => f.type === "joined").map((f) => f.room)).toEqual([`uid:${uid}`, `group:${group}`]);
+  });
+
   it("Should leave a group on a leave frame and join it again from the token's groups", async () => {
     const [uid, group] = [unique("fu"), unique("fg")];
     const { client } = await envelopeSocket(uid, [group]);

@@ -270,7 +270,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     // Envelope connections (the client library) resume their uid room like a `/ws` socket.
     const since = headers.get(GATEWAY_HEADER.since);
     const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
-    await this.join(server, headers.get(GATEWAY_HEADER.uid), groups, replay);
+    const joined = headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups;
+    await this.join(server, headers.get(GATEWAY_HEADER.uid), joined, replay);
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
     await this.loop.settled();

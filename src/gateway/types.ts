@@ -112,6 +112,8 @@ export const GATEWAY_HEADER = {
   groups: "x-edgepush-groups",
   format: "x-edgepush-format",
   since: "x-edgepush-since",
+  /** "0": the token's groups are only allowed (joined by `join` frames), not joined at connect. */
+  autojoin: "x-edgepush-autojoin",
 } as const;
 
 /** A backend operation's outcome, as plain data (an RPC carries no ApiError class). */

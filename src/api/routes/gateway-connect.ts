@@ -43,6 +43,8 @@ async function gatewayUpgrade(c: AppContext): Promise<Response> {
   if (format !== "envelope" && format !== "raw") throw new ApiError(400, "bad_request", "format: expected raw or envelope");
   const since = c.req.query("since");
   if (since !== undefined && !/^\d{1,15}$/.test(since)) throw new ApiError(400, "bad_request", "since: expected a non-negative integer seq");
+  const autojoin = c.req.query("autojoin") ?? "true";
+  if (autojoin !== "true" && autojoin !== "false") throw new ApiError(400, "bad_request", "autojoin: expected true or false");
   const token = c.req.query("token");
   if (!token) {
     if (c.env.GATEWAY_ANONYMOUS !== "true") {
@@ -53,7 +55,7 @@ async function gatewayUpgrade(c: AppContext): Promise<Response> {
   }
   const claims = await verifyClientToken(token, requireSecret(c.env, "TOKEN_SECRET"));
   requireUpgrade(isUpgrade, "/gateway");
-  return forward(c, "gateway", claims.uid, claims.groups, format, since);
+  return forward(c, "gateway", claims.uid, claims.groups, format, { since, autojoin: autojoin === "true" });
 }
 
 function pusherRefusal(env: Env, key: string, protocol: string | undefined): { code: number; message: string } | null {
@@ -77,7 +79,8 @@ function refuseWithClose(code: number, message: string): Response {
 }
 
 async function forward(
-  c: AppContext, protocol: GatewayProtocol, uid: string | null, groups: string[], format = "raw", since?: string,
+  c: AppContext, protocol: GatewayProtocol, uid: string | null, groups: string[], format = "raw",
+  options: { since?: string; autojoin?: boolean } = {},
 ): Promise<Response> {
   const shards = gatewayShards(c.env.GATEWAY_SHARDS);
   const cf = (c.req.raw as Request & { cf?: { continent?: unknown; longitude?: unknown } }).cf;
@@ -89,8 +92,9 @@ async function forward(
   else headers.set(GATEWAY_HEADER.uid, uid);
   headers.set(GATEWAY_HEADER.groups, JSON.stringify(groups));
   // `since` resumes the token's uid room (envelope connections); never a client's own header.
-  if (since === undefined) headers.delete(GATEWAY_HEADER.since);
-  else headers.set(GATEWAY_HEADER.since, since);
+  if (options.since === undefined) headers.delete(GATEWAY_HEADER.since);
+  else headers.set(GATEWAY_HEADER.since, options.since);
+  headers.set(GATEWAY_HEADER.autojoin, options.autojoin === false ? "0" : "1");
   const id = c.env.GATEWAYS.idFromName(name);
   const stub = region ? c.env.GATEWAYS.get(id, { locationHint: region }) : c.env.GATEWAYS.get(id);
   return stub.fetch(new Request(c.req.raw, { headers }));
