@@ -3,9 +3,10 @@ import { isGatewayName, type GatewayName, type ListedName, type RoomName } from 
 import type { DirectoryVars } from "./directory/config";
 import type { RoomPushItem, RoomPushResult } from "./room/types";
 import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
+import type { WebhookVars } from "./webhooks/config";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env extends DirectoryVars {
+export interface Env extends DirectoryVars, WebhookVars {
   ROOMS: DurableObjectNamespace<RoomApi>;
   /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
   DIRECTORY: DurableObjectNamespace<DirectoryApi>;

@@ -19,6 +19,8 @@ import {
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
 import { utf8Length } from "./util/text";
+import { groupOfRoom } from "./webhooks/events";
+import { Webhooks } from "./webhooks/webhooks";
 
 /** Shortest time between two purges of expired log rows. */
 const PURGE_SWEEP_MS = 60_000;
@@ -37,6 +39,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private alarmAt: number | null = null;
   private readonly roster: RoomRoster;
   private readonly gateways: GatewayLink;
+  private readonly hooks: Webhooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +61,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       gateways: this.gateways.subscribers.gateways().length,
     }));
     this.gateways = new GatewayLink(ctx, env, () => this.roster.touch());
+    // Every socket that leaves, by whatever path, is one connection_closed (the ledger drops repeats).
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => this.liveClientIds());
+    this.sockets.onRemove = (attachment, code) => this.hooks.closed(attachment.clientId, code);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -174,7 +180,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, code);
+    // A socket the room never mapped (it was closing when the room woke) is still one close.
+    this.hooks.closed((ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "", code);
     // The directory first: a client that sees its close already finds /stats without it.
     await this.roster.settled();
     try {
@@ -186,7 +194,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, 1006);
     this.report("webSocketError", error);
     await this.roster.settled();
   }
@@ -197,8 +205,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       const next = this.log.purge(Date.now());
       // Reads already skip expired rows: purge in sweeps, not once per expiring message.
       if (next !== null) this.scheduleAlarm(Math.max(next, Date.now() + PURGE_SWEEP_MS));
-      // Heartbeat and directory lease share this one alarm: each asks for its next time.
+      // Heartbeat, directory lease and webhooks share this one alarm: each asks for its next time.
       await this.roster.alarm(Date.now());
+      await this.hooks.alarm();
     } catch (err) {
       this.report("alarm", err);
     }
@@ -230,6 +239,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
     server.serializeAttachment(attachment);
     this.sockets.set(server, attachment);
+    this.hooks.opened({ client_id: attachment.clientId, uid, group: groupOfRoom(room), protocol: "ws" });
     if (!attachment.legacy) {
       server.send(JSON.stringify({ type: "init", clientId: attachment.clientId, uid, room, seq: this.log.lastSeq }));
       const since = headers.get(ROOM_HEADER.since);
@@ -286,7 +296,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private dropBroken(ws: WebSocket, err: unknown): void {
     this.report("fanOut", err);
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, CLOSE_INTERNAL);
     try {
       ws.close(CLOSE_INTERNAL, "send failed");
     } catch {
@@ -301,7 +311,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
     if (size > this.limits.maxFrameBytes) {
       ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
-      this.sockets.delete(ws);
+      this.sockets.delete(ws, CLOSE_TOO_BIG);
       return;
     }
     if (typeof message !== "string") {
@@ -310,6 +320,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     }
     const frame = parseClientFrame(message);
     if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if (frame.type === "message") {
+      // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
+      if (!this.withinRate(ws)) return;
+      return this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data: frame.data });
+    }
     if (!this.name?.startsWith("group:")) {
       return ws.send(errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
     }
@@ -331,12 +346,16 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const verdict = this.rates.hit(ws, Date.now());
     if (verdict === "ok") return true;
     if (verdict === "close") {
-      this.sockets.delete(ws);
+      this.sockets.delete(ws, CLOSE_POLICY);
       ws.close(CLOSE_POLICY, "publish rate limit exceeded");
     } else {
       ws.send(errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
     }
     return false;
+  }
+
+  private liveClientIds(): string[] {
+    return this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "");
   }
 
   private remember(room: RoomName): void {

@@ -12,9 +12,11 @@ import type { SocketAttachment, SocketTarget } from "./types";
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
 
-/** The room's socket map; tells its listener whenever a socket comes or goes. */
+/** The room's socket map; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
   onChange: (() => void) | null = null;
+  /** A socket left the map, closed with `code` (1006 when no code is known). */
+  onRemove: ((attachment: SocketAttachment, code: number) => void) | null = null;
 
   override set(ws: WebSocket, attachment: SocketAttachment): this {
     const added = !this.has(ws);
@@ -23,9 +25,13 @@ export class SocketMap extends Map<WebSocket, SocketAttachment> {
     return this;
   }
 
-  override delete(ws: WebSocket): boolean {
+  override delete(ws: WebSocket, code = 1006): boolean {
+    const attachment = this.get(ws);
     const removed = super.delete(ws);
-    if (removed) this.onChange?.();
+    if (removed) {
+      this.onRemove?.(attachment!, code);
+      this.onChange?.();
+    }
     return removed;
   }
 }
@@ -143,7 +149,7 @@ export class RoomRoster {
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, code);
     try {
       ws.close(code, reason);
     } catch {
