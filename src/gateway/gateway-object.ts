@@ -18,6 +18,7 @@ import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
 import { Subscriptions } from "./subscriptions";
+import { Webhooks } from "../webhooks/webhooks";
 import {
   GATEWAY_HEADER,
   type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
@@ -46,6 +47,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly heard = new WeakMap<WebSocket, number>();
   private readonly pinged = new Map<WebSocket, number>();
   private alarmAt: number | null = null;
+  private readonly hooks: Webhooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +66,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
         this.ctx.waitUntil(this.loop.sync());
       },
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
+      tellBackend: (ws, data, channel) => this.tellBackend(ws, data, channel),
       send: (ws, text) => this.send(ws, text),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
@@ -75,6 +78,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => [...this.connections.entries()].map(([, a]) => a.id));
     // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
     ctx.waitUntil(links.reconcile(new Set(this.connections.rooms())));
   }
@@ -181,7 +185,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.forget(ws);
+    this.forget(ws, code);
     try {
       // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
       ws.close(code, reason);
@@ -192,7 +196,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     this.logError("webSocketError", error);
-    this.forget(ws);
+    this.forget(ws, 1006);
   }
 
   async alarm(): Promise<void> {
@@ -208,6 +212,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       }, this.pinged, now, activityTimeoutS(this.env) * 1000);
       if (next !== null) this.scheduleAlarm(next);
       await this.loop.sync();
+      await this.hooks.alarm();
     } catch (err) {
       this.logError("alarm", err);
     }
@@ -240,7 +245,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     } catch {
       // already closed
     }
-    this.forget(ws);
+    this.forget(ws, code);
   }
 
   private async accept(request: Request): Promise<Response> {
@@ -270,8 +275,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     // Envelope connections (the client library) resume their uid room like a `/ws` socket.
     const since = headers.get(GATEWAY_HEADER.since);
     const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
-    const joined = headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups;
-    await this.join(server, headers.get(GATEWAY_HEADER.uid), joined, replay);
+    await this.join(server, headers.get(GATEWAY_HEADER.uid), headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups, replay);
+    const joined = this.connections.get(server);
+    if (joined) this.hooks.opened({ client_id: joined.id, uid: joined.uid, group: null, protocol, groups: groupsOf(joined) });
     this.ctx.waitUntil(this.loop.sync());
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
     await this.loop.settled();
@@ -291,12 +297,21 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   /** Drops a connection and tells its rooms; the directory learns of it after. */
-  private forget(ws: WebSocket): void {
+  private forget(ws: WebSocket, code: number): void {
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
+    this.hooks.closed(attachment.id, code, { uid: attachment.uid, groups: groupsOf(attachment) });
     this.ops.drop(attachment.id);
     this.subs.leaveAll(attachment);
     this.ctx.waitUntil(this.loop.sync());
+  }
+
+  private tellBackend(ws: WebSocket, data: unknown, channel?: { group: string; event: string }): void {
+    const attachment = this.connections.get(ws);
+    if (!attachment) return;
+    if (!channel) return this.hooks.message({ client_id: attachment.id, uid: attachment.uid, group: null, data });
+    const member = this.connections.subscription(ws, roomName("group", channel.group))?.member;
+    this.hooks.message({ client_id: attachment.id, uid: member?.id ?? attachment.uid, group: channel.group, data, event: channel.event });
   }
 
   private scheduleAlarm(at: number): void {
@@ -328,3 +343,6 @@ function parseGroups(header: string | null): string[] {
   return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
 }
 
+function groupsOf(attachment: GatewayAttachment): string[] {
+  return attachment.subs.filter((s) => s.room.startsWith("group:")).map((s) => s.room.slice("group:".length));
+}

@@ -20,6 +20,8 @@ export interface GatewayHost {
   bind(ws: WebSocket, uid: string | null, userData?: string): Promise<void>;
   /** A message from `ws` to everyone else in `room` (Pusher client events). */
   clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void>;
+  /** A message for the backend (a `{"type":"message"}` frame, or a Pusher client event on `channel`). */
+  tellBackend(ws: WebSocket, data: unknown, channel?: { group: string; event: string }): void;
   send(ws: WebSocket, text: string): boolean;
   closeSocket(ws: WebSocket, code: number, reason: string): void;
 }

@@ -51,6 +51,25 @@ const events = () => receiver.events("/hooks");
 const find = (pred: (e: Record<string, any>) => boolean) => events().find(pred);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+describe("webhooks from gateway connections", () => {
+  it("Should tell the backend of a /gateway connection's open, message and close, with protocol gateway", async () => {
+    const uid = unique("gwh");
+    const { token } = await sdk.signClientToken({ uid, groups: [], ttl: 300 });
+    const client = await openClient(`${server.wsUrl}/gateway?token=${token}`);
+    open.push(client);
+    const clientId = (await client.json(0)).client_id as string;
+    client.ws.send(JSON.stringify({ type: "message", data: { text: "from gateway" } }));
+    await receiver.until(() => find((e) => e.name === "client_message" && e.client_id === clientId), "client_message");
+    client.ws.close(1000, "bye");
+    await receiver.until(() => find((e) => e.name === "connection_closed" && e.client_id === clientId), "connection_closed");
+    const of = events().filter((e) => e.client_id === clientId);
+    expect(of.map((e) => e.name)).toEqual(["connection_opened", "client_message", "connection_closed"]);
+    expect(of[0]).toMatchObject({ uid, group: null, protocol: "gateway" });
+    expect(of[1]).toMatchObject({ uid, data: { text: "from gateway" } });
+    expect(of[2]).toMatchObject({ uid, protocol: "gateway", code: 1000 });
+  });
+});
+
 describe("webhooks from /ws connections", () => {
   it("Should deliver every event type, signed, in order per connection", async () => {
     const uid = unique("wh");

@@ -7,6 +7,8 @@ describe("GatewayWorker-mode client frames", () => {
     expect(parseGatewayFrame('{"type":"join","group":"g1","token":"t","since":7}')).toEqual({ type: "join", group: "g1", token: "t", since: 7 });
     expect(parseGatewayFrame('{"type":"leave","group":"g1"}')).toEqual({ type: "leave", group: "g1" });
     expect(parseGatewayFrame('{"type":"publish","group":"g1","data":{"a":1},"echo":false}')).toEqual({ type: "publish", group: "g1", data: { a: 1 }, echo: false });
+    expect(parseGatewayFrame('{"type":"message","data":{"say":"hi"}}')).toEqual({ type: "message", data: { say: "hi" } });
+    expect(parseGatewayFrame('{"type":"message"}')).toEqual({ type: "message", data: null });
   });
 
   it("Should refuse malformed frames with the code and field that is wrong", () => {

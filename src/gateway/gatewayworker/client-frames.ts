@@ -10,7 +10,9 @@ export type GatewayClientFrame =
   | { type: "join"; group: string; token?: string; since: number | null }
   | { type: "leave"; group: string }
   /** Like `/ws` publish: everyone in the group gets `{from, data}`. */
-  | { type: "publish"; group: string; data: unknown; echo: boolean };
+  | { type: "publish"; group: string; data: unknown; echo: boolean }
+  /** GatewayWorker's onMessage: for the backend's webhook (`client_message`); no answer. */
+  | { type: "message"; data: unknown };
 
 export type FrameError = { error: ClientErrorCode; message: string };
 
@@ -26,8 +28,9 @@ export function parseGatewayFrame(text: string): GatewayClientFrame | FrameError
     return { error: "bad_frame", message: "frame must be a JSON object with a type" };
   }
   const frame = value as Record<string, unknown>;
+  if (frame.type === "message") return { type: "message", data: frame.data ?? null };
   if (frame.type !== "join" && frame.type !== "leave" && frame.type !== "publish") {
-    return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)} (join, leave or publish)` };
+    return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)}: send ping, message, join, leave or publish` };
   }
   if (!isName(frame.group)) return { error: "bad_frame", message: `group: expected a group name (${NAME_RULE})` };
   if (frame.type === "leave") return { type: "leave", group: frame.group };

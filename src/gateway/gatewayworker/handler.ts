@@ -28,6 +28,8 @@ export const gatewayWorkerHandler: ProtocolHandler = {
     if (text === PING) return void host.send(ws, PONG);
     const frame = parseGatewayFrame(text);
     if ("error" in frame) return void host.send(ws, errorFrame(frame.error, frame.message));
+    // GatewayWorker's onMessage: the backend hears it through its webhook.
+    if (frame.type === "message") return host.tellBackend(ws, frame.data);
     if (frame.type === "join") return join(host, ws, attachment, frame);
     if (frame.type === "leave") {
       // Answered even when it was not in the group, so the client always hears back.

@@ -170,6 +170,15 @@ async function clientEvent(
   };
   if (sub.member) message.userId = sub.member.id;
   await host.clientEvent(ws, room, message);
+  host.tellBackend(ws, parsedOr(frame.data), { group: frame.channel, event: frame.event });
+}
+
+function parsedOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function isJson(text: string): boolean {
