@@ -1,59 +1,24 @@
-import { sign } from "hono/jwt";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EdgePushClient, type EdgePushOptions } from "../../client";
-import { GATEWAY_PING } from "../../client/gateway-socket";
 import WebSocket from "ws";
-import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, backendPush, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
-import { TcpProxy, queueEvents } from "./client-fixtures";
+import { describe, expect, it, vi } from "vitest";
+import { GATEWAY_PING } from "../../client/gateway-socket";
+import { LiveClients, token } from "./client-live";
 
 /** The client library's `transport: "gateway"` (one /gateway socket for every room) against a real wrangler dev. */
-let server: DevServer;
-let proxy: TcpProxy;
-const clients: EdgePushClient[] = [];
-
-beforeAll(async () => {
-  server = await startWranglerDev();
-  proxy = await TcpProxy.start(server.port);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  proxy.refuse = false;
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await server?.stop();
-});
-
-const token = (uid: string, groups: string[] = [], ttl = 300) =>
-  sign({ sub: uid, exp: Math.floor(Date.now() / 1000) + ttl, groups }, E2E_TOKEN_SECRET, "HS256");
-const push = (body: unknown) => backendPush(server, body);
+const live = new LiveClients({ transport: "gateway" });
+const push = (body: unknown) => live.push(body);
+const backend = (method: string, path: string, body?: unknown) => live.backend(method, path, body);
+const start = (options: Parameters<LiveClients["start"]>[0]) => live.start(options);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
-function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">) {
-  const client = new EdgePushClient({ url: proxy.url, transport: "gateway", backoff: { minDelay: 50, maxDelay: 200 }, ...options });
-  clients.push(client);
-  return { client, events: queueEvents(client) };
-}
-
-async function backend(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(res.status, `${method} ${path}`).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
-
 /** Upgrades that went through the proxy since `from`. */
-const upgradesSince = (from: number) => proxy.requests.items.slice(from).filter((line) => line.startsWith("GET /gateway?"));
+const upgradesSince = (from: number) => live.proxy.requests.items.slice(from).filter((line) => line.startsWith("GET /gateway?"));
 
 describe("EdgePushClient with transport: gateway", () => {
   it("Should keep the uid and five groups on one socket and deliver each room's pushes with its group", async () => {
     const uid = unique("one");
     const groups = [1, 2, 3, 4, 5].map((n) => unique(`g${n}`));
-    const before = proxy.requests.items.length;
+    const before = live.proxy.requests.items.length;
     const { client, events } = start({ getToken: () => token(uid, groups) });
     await Promise.all([client.connect(), ...groups.map((g) => client.join(g))]);
     expect(upgradesSince(before)).toHaveLength(1);
@@ -79,15 +44,15 @@ describe("EdgePushClient with transport: gateway", () => {
       await push({ group, id: `g${n}`, data: n });
     }
     await events.message.count(6);
-    const before = proxy.requests.items.length;
-    proxy.refuse = true;
-    proxy.cut();
+    const before = live.proxy.requests.items.length;
+    live.proxy.refuse = true;
+    live.proxy.cut();
     await events.close.count(2);
     for (let n = 4; n <= 6; n++) {
       await push({ uid, id: `u${n}`, data: n });
       await push({ group, id: `g${n}`, data: n });
     }
-    proxy.refuse = false;
+    live.proxy.refuse = false;
     await events.open.count(4);
     for (let n = 7; n <= 8; n++) {
       await push({ uid, id: `u${n}`, data: n });
@@ -171,7 +136,7 @@ describe("EdgePushClient with transport: gateway", () => {
   });
 
   it("Should keep the socket alive with a frame the gateway answers (its runtime's auto-response)", async () => {
-    const ws = new WebSocket(`${server.wsUrl}/gateway?token=${await token(unique("ping"))}&format=envelope`);
+    const ws = new WebSocket(`${live.server.wsUrl}/gateway?token=${await token(unique("ping"))}&format=envelope`);
     const frames: string[] = [];
     ws.on("message", (data) => frames.push(String(data)));
     await new Promise((resolve) => ws.once("open", resolve));

@@ -3,7 +3,7 @@
  * socket for many groups (`join`, `leave`, `publish`). Pure: no Workers APIs.
  */
 import { NAME_RULE, isName, type RoomName } from "../../contract/names";
-import type { ClientErrorCode } from "../../contract/protocol";
+import { readFrameObject, type FrameError } from "../../contract/protocol";
 
 export type GatewayClientFrame =
   /** Join a group the connection's token allows, or with `token` (a grant's join token); replay after `since`. */
@@ -14,20 +14,11 @@ export type GatewayClientFrame =
   /** GatewayWorker's onMessage: for the backend's webhook (`client_message`); no answer. */
   | { type: "message"; data: unknown };
 
-export type FrameError = { error: ClientErrorCode; message: string };
-
 /** Parses a client text frame; an error frame's fields when it is not one of ours. */
 export function parseGatewayFrame(text: string): GatewayClientFrame | FrameError {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { error: "bad_frame", message: "frame is not JSON (send `ping` or a JSON object)" };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { error: "bad_frame", message: "frame must be a JSON object with a type" };
-  }
-  const frame = value as Record<string, unknown>;
+  const read = readFrameObject(text);
+  if (!("frame" in read)) return read;
+  const { frame } = read;
   if (frame.type === "message") return { type: "message", data: frame.data ?? null };
   if (frame.type !== "join" && frame.type !== "leave" && frame.type !== "publish") {
     return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)}: send ping, message, join, leave or publish` };
