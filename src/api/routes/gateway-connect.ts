@@ -6,7 +6,7 @@ import { gatewayShards, pickShard, regionOf } from "../../gateway/shards";
 import { PUSHER_CODES, errorFrame } from "../../gateway/pusher/frames";
 import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
-import { verifyClientToken } from "../tokens";
+import { verifyClientToken } from "../../contract/tokens";
 import { checkOrigin, requireUpgrade } from "../upgrade";
 
 /** Pusher protocol versions pusher-js and the other clients speak. */

@@ -8,7 +8,7 @@
 import { roomName } from "../../contract/names";
 import { CLOSE_POLICY, PING, PONG, errorFrame } from "../../contract/protocol";
 import { requireSecret, roomStub, safeLimits } from "../../env";
-import { verifyClientToken } from "../../api/tokens";
+import { verifyClientToken } from "../../contract/tokens";
 import { RateLimiter } from "../../room/rate-limit";
 import type { GatewayHost, ProtocolHandler } from "../protocol";
 import type { GatewayAttachment } from "../types";
