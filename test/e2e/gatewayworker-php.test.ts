@@ -139,6 +139,9 @@ describe("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayCli
       { name: "Ivy", level: 2 },
       { [p.clientId]: { name: "Ivy", level: 2 } },
     ]);
+    // GatewayWorker merges with array_replace_recursive: nested arrays key by key.
+    await gateway(["setSession", p.clientId, { name: "Ivy", prefs: { theme: "dark", langs: ["en", "zh"] } }], ["updateSession", p.clientId, { prefs: { size: 2, langs: ["fr"] } }]);
+    expect(await gateway(["getSession", p.clientId])).toEqual([{ name: "Ivy", prefs: { theme: "dark", langs: ["fr", "zh"], size: 2 } }]);
     const [oversize] = await phpGateway({ edgepushUrl: server.url, secretKey: E2E_PUSH_SECRET }, [["setSession", p.clientId, { big: "x".repeat(9000) }]]);
     expect(oversize).toMatchObject({ exception: { status: 413, code: "too_large" } });
   });
