@@ -7,6 +7,7 @@
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { phpGateway, returned, type GatewayCall } from "./gatewayclient-helpers";
+import { skipWithout } from "./prerequisites";
 import { run, until } from "./php-helpers";
 import { E2E_PUSH_SECRET, startWranglerDev, type DevServer } from "./wrangler-dev";
 
@@ -62,7 +63,7 @@ async function expectNothingElse(p: Page, had: number): Promise<void> {
   expect((await messagesOf(p, had + 1)).slice(had)).toEqual(["marker"]);
 }
 
-describe("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
+describe.skipIf(skipWithout("php"))("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
   beforeAll(async () => {
     server = await startWranglerDev({ GATEWAY_ANONYMOUS: "true" });
   });
