@@ -99,11 +99,15 @@ export function writeServeConfig({ settings, workerPath, dataDir, port, ip = "12
  * @example const child = await startWorkerd("edgepush-data/workerd.capnp", "http://127.0.0.1:8787/health")
  * @param {string} configPath
  * @param {string} healthUrl
- * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream }} [options]
+ * `detached` puts workerd in a process group of its own (see process-group.mjs); `onSpawn` gets the
+ * child at once, so a caller can stop it while it is still coming up.
+ * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream,
+ *   detached?: boolean, onSpawn?: (child: import("node:child_process").ChildProcess) => void }} [options]
  * @returns {Promise<import("node:child_process").ChildProcess>}
  */
-export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit" } = {}) {
-  const child = spawn(workerdBinary(), ["serve", configPath], { env, stdio: ["ignore", stdio, stdio] });
+export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit", detached = false, onSpawn } = {}) {
+  const child = spawn(workerdBinary(), ["serve", configPath], { env, stdio: ["ignore", stdio, stdio], detached });
+  onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode} before serving`);

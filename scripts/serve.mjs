@@ -2,9 +2,9 @@
 // account. One process, Durable Objects in SQLite files under the data folder, secrets from the
 // environment. Options: --port N (PORT, 8787), --ip ADDR (127.0.0.1), --data DIR (EDGEPUSH_DATA,
 // ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js).
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DETACHED, onStopRequest, spawnGroup, stopGroups } from "./process-group.mjs";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-config.mjs";
 
 const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
@@ -33,10 +33,21 @@ if (missing.length > 0) {
 }
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+// From here on a stop request (Ctrl-C, SIGINT/SIGTERM to npm or to this process) ends whatever runs.
+let running;
+let stopping = false;
+onStopRequest(async () => {
+  stopping = true;
+  if (running) await stopGroups([running]);
+  process.exit(0);
+});
+
 if (!values["no-build"]) {
-  try {
-    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
-  } catch {
+  const build = spawnGroup("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
+  running = build;
+  const code = await new Promise((done) => build.on("exit", (c) => done(c)).on("error", () => done(1)));
+  if (stopping) await new Promise(() => {}); // the stop handler exits
+  if (code !== 0) {
     console.error("[edgepush] the build (wrangler deploy --dry-run --outdir dist) failed; see above");
     process.exit(1);
   }
@@ -57,14 +68,7 @@ const configPath = writeServeConfig({
   settings, workerPath: "dist/worker.js", dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
 });
 const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${values.port}`;
-const child = await startWorkerd(configPath, `${url}/health`, { env });
+const child = await startWorkerd(configPath, `${url}/health`, { env, detached: DETACHED, onSpawn: (c) => (running = c) });
 console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${child.pid}, data in ${values.data}/)`);
-
-// workerd waits for open connections to end; one left open cannot hold the stop past 10 s.
-const stop = () => {
-  child.kill("SIGTERM");
-  setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
+// A stop request kills workerd itself (SIGKILL after 3 s: it waits for keep-alive clients to leave).
+child.on("exit", (code, signal) => stopping || process.exit(signal ? 1 : (code ?? 1)));

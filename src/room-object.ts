@@ -6,7 +6,7 @@ import {
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
 import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
-import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
+import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
@@ -101,12 +101,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   /** A gateway's connections subscribed to or left this room; answers what a subscriber needs. */
-  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult {
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[], replay?: TrackReplay): TrackResult {
     this.remember(room);
     const members = this.gateways.track(room, gateway, changes);
     const result: TrackResult = { seq: this.log.lastSeq };
     if (members) result.members = members;
     if (isCacheRoom(room) && changes.some((c) => c.on)) result.last = this.log.last(Date.now());
+    // Synchronous with the subscription: the gateway holds live messages until these are sent.
+    if (replay) result.rows = this.logRows(room, replay.since);
     return result;
   }
 
@@ -160,9 +162,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return this.roster.close(target, code, reason);
   }
 
-  /** Sends a control frame (e.g. `join`) to every token-authenticated socket; answers how many. */
-  notify(frame: string): number {
-    return this.roster.notify(frame);
+  /** Sends a control frame (e.g. `join`) to every token-authenticated socket, here and on gateways; answers how many. */
+  async notify(frame: string): Promise<number> {
+    const local = this.roster.notify(frame);
+    const room = this.name;
+    if (!room) return local;
+    const remote = await Promise.all(this.gateways.subscribers.gateways().map((g) =>
+      gatewayStub(this.env, g).notify(room, frame).catch((err: unknown) => (this.report("notify", err), 0))));
+    return remote.reduce((a, b) => a + b, local);
   }
 
   /** Re-reports this room to the directory (a shard checking for ghosts calls it). */
@@ -249,16 +256,19 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
+    for (const row of this.logRows(room, since)) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+  }
+
+  /** What a connection resuming at `since` is owed: the rows after it, or a uid room's offline queue. */
+  private logRows(room: RoomName, since: number | null): LogRow[] {
     const now = Date.now();
     const isUidRoom = room.startsWith("uid:");
-    let rows: LogRow[] = [];
     if (since !== null) {
-      rows = this.log.since(since, now);
+      const rows = this.log.since(since, now);
       if (isUidRoom) this.log.clearPending();
-    } else if (isUidRoom) {
-      rows = this.log.takePending(now);
+      return rows;
     }
-    for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+    return isUidRoom ? this.log.takePending(now) : [];
   }
 
   private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[]): RoomPushResult {

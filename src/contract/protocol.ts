@@ -32,7 +32,7 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited";
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited" | "unavailable";
 
 /**
  * What a client may send besides `ping`: a publish to its group, or a message for the backend
@@ -81,8 +81,11 @@ export function errorFrame(code: ClientErrorCode, message: string): string {
   return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
 }
 
-/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
-export function parseClientFrame(text: string): ClientFrame | { error: ClientErrorCode; message: string } {
+/** Why a client frame was refused: an error frame's fields. */
+export type FrameError = { error: ClientErrorCode; message: string };
+
+/** A client text frame as a JSON object, or why it is not one (every socket kind reads frames so). */
+export function readFrameObject(text: string): { frame: Record<string, unknown> } | FrameError {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -92,7 +95,14 @@ export function parseClientFrame(text: string): ClientFrame | { error: ClientErr
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { error: "bad_frame", message: "frame must be a JSON object with a type" };
   }
-  const frame = value as Record<string, unknown>;
+  return { frame: value as Record<string, unknown> };
+}
+
+/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
+export function parseClientFrame(text: string): ClientFrame | FrameError {
+  const read = readFrameObject(text);
+  if (!("frame" in read)) return read;
+  const { frame } = read;
   if (frame.type === "message") {
     if (!("data" in frame)) return { error: "bad_frame", message: "message needs data" };
     return { type: "message", data: frame.data };
