@@ -6,7 +6,7 @@ import {
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
 import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
-import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
+import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { QUEUE, RoomLog, type LogRow } from "./room/log";
@@ -100,20 +100,27 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const now = Date.now();
     const forward: GatewayItem[] = [];
     const owners: number[] = [];
-    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i))));
+    const writes: (() => void)[] = [];
+    const keys = new Set<string>();
+    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes, keys));
+    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
+    // Durable Object sends after a write until the write is on disk (an fsync per push).
+    const reached = this.gateways.forward(room, forward);
+    for (const write of writes) write();
     this.log.saveSeq();
-    const reached = await this.gateways.forward(room, forward);
-    reached.forEach((n, i) => (results[owners[i]].delivered += n));
+    (await reached).forEach((n, i) => (results[owners[i]].delivered += n));
     return results;
   }
 
   /** A gateway's connections subscribed to or left this room; answers what a subscriber needs. */
-  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult {
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[], replay?: TrackReplay): TrackResult {
     this.remember(room);
     const members = this.gateways.track(room, gateway, changes);
     const result: TrackResult = { seq: this.log.lastSeq };
     if (members) result.members = members;
     if (isCacheRoom(room) && changes.some((c) => c.on)) result.last = this.log.last(Date.now());
+    // Synchronous with the subscription: the gateway holds live messages until these are sent.
+    if (replay) result.rows = this.logRows(room, replay.since);
     return result;
   }
 
@@ -127,9 +134,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
     this.remember(room);
     const seq = this.log.nextSeq();
-    this.log.saveSeq();
     const local = this.fanOut(this.sockets.keys(), seq, message);
-    const [remote] = await this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    // Sent before the seq is saved: a write would hold the RPCs back until it is on disk.
+    const reached = this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    this.log.saveSeq();
+    const [remote] = await reached;
     return local + remote;
   }
 
@@ -165,9 +174,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return this.roster.close(target, code, reason);
   }
 
-  /** Sends a control frame (e.g. `join`) to every token-authenticated socket; answers how many. */
-  notify(frame: string): number {
-    return this.roster.notify(frame);
+  /** Sends a control frame (e.g. `join`) to every token-authenticated socket, here and on gateways; answers how many. */
+  async notify(frame: string): Promise<number> {
+    const local = this.roster.notify(frame);
+    const room = this.name;
+    if (!room) return local;
+    const remote = await Promise.all(this.gateways.subscribers.gateways().map((g) =>
+      gatewayStub(this.env, g).notify(room, frame).catch((err: unknown) => (this.report("notify", err), 0))));
+    return remote.reduce((a, b) => a + b, local);
   }
 
   /** What this room holds, for a directory shard checking on it (it reports what comes, not what goes). */
@@ -256,21 +270,28 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
-    const now = Date.now();
-    const isUidRoom = room.startsWith("uid:");
-    let rows: LogRow[] = [];
-    if (since !== null) {
-      rows = this.log.since(since, now);
-      if (isUidRoom) this.log.clearPending();
-    } else if (isUidRoom) {
-      rows = this.log.takePending(now);
-    }
-    for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+    for (const row of this.logRows(room, since)) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
   }
 
-  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
+  /** What a connection resuming at `since` is owed: the rows after it, or a uid room's offline queue. */
+  private logRows(room: RoomName, since: number | null): LogRow[] {
+    const now = Date.now();
+    const isUidRoom = room.startsWith("uid:");
+    if (since !== null) {
+      const rows = this.log.since(since, now);
+      if (isUidRoom) this.log.clearPending();
+      return rows;
+    }
+    return isUidRoom ? this.log.takePending(now) : [];
+  }
+
+  /** One message of a push; its log row is written later (`writes`), `keys` holds the ids this call took. */
+  private pushOne(
+    item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[], keys: Set<string>,
+  ): RoomPushResult {
     const key = item.dedupe ? (item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id) : null;
-    if (key !== null && this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
+    if (key !== null && (keys.has(key) || this.log.seenBefore(key, now))) return { delivered: 0, queued: false, duplicate: true };
+    if (key !== null) keys.add(key);
     const seq = this.log.nextSeq();
     const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
     const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
@@ -281,7 +302,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
     // One row: the message, which is also its id's record; a live-only message with an id, the record alone.
     if (ttl > 0 || key !== null) {
-      this.log.append(seq, item.message, now, { key, expires: ttl > 0 ? now + ttl * 1000 : 0, queue: this.queueState(isUidRoom) });
+      const opts = { key, expires: ttl > 0 ? now + ttl * 1000 : 0, queue: this.queueState(isUidRoom) };
+      writes.push(() => this.log.append(seq, item.message, now, opts));
     }
     return { delivered, queued: ttl > 0, duplicate: false };
   }

@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { backendAuth } from "./api/http";
+import { clientRoutes } from "./api/routes/clients";
 import { connectRoutes } from "./api/routes/connect";
 import { controlRoutes } from "./api/routes/control";
 import { devRoutes } from "./api/routes/dev";
 import { gatewayConnectRoutes } from "./api/routes/gateway-connect";
 import { memberRoutes } from "./api/routes/members";
 import { pushRoutes } from "./api/routes/push";
+import { pusherRestRoutes } from "./api/routes/pusher-rest";
 import { ApiError, errorBody } from "./contract/errors";
 import type { Env } from "./env";
 import { errorText, logEvent } from "./util/log";
@@ -31,11 +33,14 @@ app.route("/", gatewayConnectRoutes);
 app.get("/health", (c) => c.json({ ok: true }));
 // Local dev only (LEGACY_UID_HANDSHAKE=true), no backend credential: tokens for the demo page.
 app.route("/", devRoutes);
+// Pusher's REST API is signed with the Pusher app's secret, not PUSH_SECRET.
+app.route("/", pusherRestRoutes);
 
 app.use("*", backendAuth);
 app.route("/", pushRoutes);
 app.route("/", controlRoutes);
 app.route("/", memberRoutes);
+app.route("/", clientRoutes);
 
 app.notFound((c) =>
   c.json(errorBody(new ApiError(404, "not_found", "no such endpoint; see the README's API reference")), 404),

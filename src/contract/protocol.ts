@@ -32,7 +32,7 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited";
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited" | "unavailable";
 
 /**
  * What a client may send besides `ping`: a publish to its group, or a message for the backend
@@ -54,6 +54,23 @@ export interface OutboundMessage {
   userId?: string;
 }
 
+/**
+ * A message whose payload is text (a Pusher event's `data`): raw clients get the text, envelopes
+ * its parsed value when it is JSON, else the string.
+ * @example textMessage('{"id":7}', "OrderShipped").dataJson // '{"id":7}'
+ */
+export function textMessage(data: string, event?: string): OutboundMessage {
+  let dataJson = data;
+  try {
+    JSON.parse(data);
+  } catch {
+    dataJson = JSON.stringify(data);
+  }
+  const message: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: data, ts: Date.now() };
+  if (event !== undefined) message.event = event;
+  return message;
+}
+
 /** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */
 export function envelope(seq: number, msg: OutboundMessage): string {
   const event = msg.event === undefined ? "" : `"event":${JSON.stringify(msg.event)},`;
@@ -64,8 +81,11 @@ export function errorFrame(code: ClientErrorCode, message: string): string {
   return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
 }
 
-/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
-export function parseClientFrame(text: string): ClientFrame | { error: ClientErrorCode; message: string } {
+/** Why a client frame was refused: an error frame's fields. */
+export type FrameError = { error: ClientErrorCode; message: string };
+
+/** A client text frame as a JSON object, or why it is not one (every socket kind reads frames so). */
+export function readFrameObject(text: string): { frame: Record<string, unknown> } | FrameError {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -75,7 +95,14 @@ export function parseClientFrame(text: string): ClientFrame | { error: ClientErr
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { error: "bad_frame", message: "frame must be a JSON object with a type" };
   }
-  const frame = value as Record<string, unknown>;
+  return { frame: value as Record<string, unknown> };
+}
+
+/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
+export function parseClientFrame(text: string): ClientFrame | FrameError {
+  const read = readFrameObject(text);
+  if (!("frame" in read)) return read;
+  const { frame } = read;
   if (frame.type === "message") {
     if (!("data" in frame)) return { error: "bad_frame", message: "message needs data" };
     return { type: "message", data: frame.data };

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumPath, skipWithout } from "./prerequisites";
-import { backendPush, startWranglerDev, type DevServer } from "./wrangler-dev";
+import { E2E_PUSH_SECRET, backendPush, startWranglerDev, type DevServer } from "./wrangler-dev";
 
 /**
  * The demo page in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no
@@ -88,6 +88,15 @@ describe.skipIf(NO_CHROMIUM)("demo page in Chromium", () => {
     const mine = (page: Page, text: string) => chatLine(page, text).evaluate((li) => li.classList.contains("mine"));
     expect(await mine(alice, "Hello from Alice")).toBe(true);
     expect(await mine(bob, "Hello from Alice")).toBe(false);
+  });
+
+  it("Should hold each page's uid room and chat room on one /gateway connection", async () => {
+    const get = async (path: string) =>
+      (await (await fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}` } })).json()) as any;
+    const [{ client_ids: ofAlice }, inRoom] = [await get("/uids/alice/clients"), await get(`/groups/${room}/clients`)];
+    expect(ofAlice).toHaveLength(1);
+    expect(inRoom.client_ids).toContain(ofAlice[0]);
+    expect((await get(`/online/alice`)).connections).toBe(1);
   });
 
   it("Should show a backend push to one page's uid on that page only", async () => {

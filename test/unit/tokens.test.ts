@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signClientToken, verifyClientToken } from "../../src/api/tokens";
+import { signClientToken, verifyClientToken } from "../../src/contract/tokens";
 
 describe("tokens", () => {
   it("Should verify a token it signed with the groups it carries", async () => {
