@@ -27,7 +27,7 @@ beforeAll(async () => {
     connect,
     close,
     reconnect: await s.reconnect("cost-reload"),
-    firstConnect: await s.firstConnect(`cost-new-${Date.now()}`),
+    firstConnect: await s.firstConnect("cost-new"),
     takeQueue: await s.takeQueue("cost-queue", [connect, close]),
     idleHour: await s.idleHour("cost-idle"),
     messageOnline: await s.message("cost-m1", { data: "m", id: "m1" }, true),
