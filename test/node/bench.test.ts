@@ -53,8 +53,13 @@ describe("npm run bench -- --quick", () => {
       else if (scenario.startsWith("pusher-")) expect(line.baseline, `baseline ${scenario}`).toMatchObject({ of: expect.any(String) });
       else expect(pick(line.baseline), `baseline ${scenario}`).toEqual(CLEAN);
     }
-    // Against the baseline measured in the same run, so each headline has a ratio.
+    // Against the baselines measured in the same run, so each headline has a ratio; the write
+    // scenarios have one to the durable baseline too (a SQLite row per push), which lost nothing.
     expect(typeof lines[0].ratio).toBe("number");
+    for (const line of lines.filter((l) => l.scenario === "unicast" || l.scenario === "batch")) {
+      expect(typeof line.ratioDurable, line.scenario).toBe("number");
+      expect(line.durableBaseline.lost, `durable baseline ${line.scenario}`).toBe(0);
+    }
     // A trigger costs the room's push and one deliver per gateway with subscribers, counted by workerd.
     const cost = lines.find((l) => l.scenario === "pusher-trigger-cost");
     expect(cost.doRequestsPerTrigger).toBe(1 + cost.gatewaysWithSubscribers);
