@@ -77,3 +77,16 @@ export function shardOf(key: string, shards: number): number {
 export function shardName(index: number): string {
   return `shard:${index}`;
 }
+
+/** A listing waits a second per room a shard holds before asking a room again, at most PRESENCE_CHECK_S. */
+const CHECK_MS_PER_ROOM = 1000;
+
+/**
+ * How long a room's last report or answer counts for a listing: a second per room the shard holds
+ * (a small deployment sees a close within seconds; a dashboard polling listings costs a shard about
+ * one request a second), at most `capMs` (PRESENCE_CHECK_S).
+ * @example checkAge(5, 60_000) // 5000
+ */
+export function checkAge(rooms: number, capMs: number): number {
+  return Math.min(capMs, Math.max(CHECK_MS_PER_ROOM, rooms * CHECK_MS_PER_ROOM));
+}

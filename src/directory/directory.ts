@@ -8,7 +8,7 @@ import { errorText, logEvent } from "../util/log";
 import { meterEntry, meterObject } from "../util/meter";
 import { PresenceEvents } from "../webhooks/presence";
 import { Webhooks } from "../webhooks/webhooks";
-import { safeDirectoryConfig, shardName, shardOf, type DirectoryConfig } from "./config";
+import { checkAge, safeDirectoryConfig, shardName, shardOf, type DirectoryConfig } from "./config";
 import { ShardIndex, type RowChange, type Transition } from "./shard-index";
 import {
   addTally, emptyTally, tallyOf,
@@ -68,9 +68,9 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     if (rows.length > 0) this.scheduleAlarm(Date.now() + DAY_MS);
   }
 
-  /** Counts over this shard, right within PRESENCE_CHECK_S. */
+  /** Counts over this shard, right within PRESENCE_CHECK_S (sooner in a small shard: see checkAge). */
   async stats(): Promise<DirectoryStats> {
-    await this.askStale(Date.now() - this.config.presenceCheckMs);
+    await this.askStale(Date.now() - this.checkAge());
     return this.idx().stats();
   }
 
@@ -81,13 +81,13 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
 
   /** Up to `limit` uids this shard indexes, in order, after `cursor`. */
   async listUids(cursor: string, limit: number): Promise<string[]> {
-    await this.askStale(Date.now() - this.config.presenceCheckMs);
+    await this.askStale(Date.now() - this.checkAge());
     return this.idx().listUids(cursor, limit);
   }
 
   /** Up to `limit` live group names of this shard, in order, after `cursor`. */
   async listGroups(cursor: string, limit: number): Promise<string[]> {
-    await this.askStale(Date.now() - this.config.presenceCheckMs);
+    await this.askStale(Date.now() - this.checkAge());
     return this.idx().listGroups(cursor, limit);
   }
 
@@ -123,6 +123,11 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     } catch (err) {
       this.log("alarm", { error: errorText(err) });
     }
+  }
+
+  /** How old a room's last word may be for a listing (see checkAge). */
+  private checkAge(): number {
+    return checkAge(this.idx().maybeLiveRooms(), this.config.presenceCheckMs);
   }
 
   /** Asks every room that may have changed since `since` what it holds now. */

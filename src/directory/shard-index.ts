@@ -115,6 +115,14 @@ export class ShardIndex {
     return rows;
   }
 
+  /** Rooms with something that may be live here (their own entry, or a uid in them). */
+  maybeLiveRooms(): number {
+    const rooms = new Set<ListedName>();
+    for (const [room, e] of this.rooms) if (maybeLive(e)) rooms.add(room);
+    for (const [room, entries] of this.members) for (const m of entries.values()) if (maybeLive(m)) rooms.add(room);
+    return rooms.size;
+  }
+
   /** Rooms to ask before a listing is right: unknown ones, and live ones not heard from since `since`. */
   stale(since: number): ListedName[] {
     const out = new Set<ListedName>();

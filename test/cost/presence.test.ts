@@ -1,7 +1,7 @@
 /**
  * Presence with the production defaults (PRESENCE_CHECK_S = 60): closes are not reported, so a
- * listing asks rooms it has not heard from in 60 s. Time is moved by ageing the shard's memory
- * of when it last heard from each room, as 61 s passing would.
+ * listing asks rooms it has not heard from lately (a second per room the shard holds, at most 60 s).
+ * Time is moved by ageing the shard's memory of when it last heard from each room.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -27,15 +27,24 @@ function age(uid: string, ms: number): Promise<void> {
 }
 
 describe("Presence with PRESENCE_CHECK_S at its default", () => {
-  it("Should count a connection at once, and a close once 60 s passed without the room being heard from", async () => {
+  it("Should see a close in a shard of a few rooms within seconds", async () => {
+    const before = await stats();
+    const { client } = await connect("presence-small");
+    client.close();
+    await client.closed();
+    await age("presence-small", 3_000);
+    expect(await stats()).toEqual(before);
+  });
+
+  it("Should count a connection at once, and a close at the latest once 60 s passed without the room being heard from", async () => {
     const before = await stats();
     const { client } = await connect("presence-close");
     expect(await stats()).toMatchObject({ connections: before.connections + 1, uids: before.uids + 1 });
     client.close();
     await client.closed();
-    await age("presence-close", 59_000);
+    // Just heard from: not asked again yet (closes cost no report).
     expect((await stats()).connections).toBe(before.connections + 1);
-    await age("presence-close", 2_000);
+    await age("presence-close", 61_000);
     expect(await stats()).toEqual(before);
     expect(await uids()).not.toContain("presence-close");
     expect(await (await api("/online/presence-close")).json()).toMatchObject({ online: false });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readDirectoryConfig, safeDirectoryConfig, shardOf } from "../../src/directory/config";
+import { checkAge, readDirectoryConfig, safeDirectoryConfig, shardOf } from "../../src/directory/config";
 import { chunk, mapLimit } from "../../src/util/async";
 
 describe("directory config", () => {
@@ -16,6 +16,12 @@ describe("directory config", () => {
       expect(() => readDirectoryConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "misconfigured", message: expect.stringContaining(name) }));
     }
     expect(safeDirectoryConfig({ DIRECTORY_SHARDS: "nope" }).shards).toBe(16);
+  });
+});
+
+describe("checkAge", () => {
+  it("Should let a listing trust a room a second per room the shard holds, between 1 s and PRESENCE_CHECK_S", () => {
+    expect([checkAge(0, 60_000), checkAge(5, 60_000), checkAge(600, 60_000), checkAge(5, 0)]).toEqual([1000, 5000, 60_000, 0]);
   });
 });
 
