@@ -32,6 +32,14 @@ describe("GET /ws authentication", () => {
     await refused(await upgrade(`token=${await token("u", { exp: undefined })}`), 401, "unauthorized");
   });
 
+  it("Should say a string or null exp must be a number rather than that the token expired", async () => {
+    for (const exp of [String(Math.floor(Date.now() / 1000) + 600), null]) {
+      const res = await upgrade(`token=${await token("u", { exp })}`);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as any).error.message).toMatch(/^token exp must be a number/);
+    }
+  });
+
   it("Should refuse a token whose sub is not a valid uid", async () => {
     await refused(await upgrade(`token=${await token("bad uid")}`), 401, "unauthorized");
   });
