@@ -53,22 +53,36 @@ export async function readJsonBody(c: AppContext, maxBytes: number): Promise<{ v
   }
 }
 
+// Like the shim's line splitter: a body that is not UTF-8 is refused, never patched with U+FFFD.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 async function readBounded(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = () => new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);
   const length = request.headers.get("Content-Length");
   const declared = Number(length ?? 0);
   if (declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
+  let bytes: Uint8Array;
   if (length !== null && /^\d+$/.test(length)) {
     // A declared length bounds what HTTP framing delivers: read it in one native call, and still
-    // check the text (a request built in-process may carry any header). Bytes >= UTF-16 units.
-    const text = await request.text();
-    if (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes) throw tooLarge();
-    return text;
+    // check the size (a request built in-process may carry any header).
+    bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw tooLarge();
+  } else {
+    bytes = await readChunks(request.body, maxBytes, tooLarge);
   }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, "bad_json", "body is not valid UTF-8");
+  }
+}
+
+// A body without a length (chunked): read until it ends or passes `maxBytes`.
+async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => ApiError): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = request.body.getReader();
+  const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -85,7 +99,7 @@ async function readBounded(request: Request, maxBytes: number): Promise<string> 
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 /** Largest body a control call (token, grant, kick …) may send. */
