@@ -10,6 +10,7 @@ import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
+import { FrameBudget } from "./room/frame-budget";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
@@ -31,6 +32,7 @@ const PURGE_SWEEP_MS = 60_000;
 export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly sockets = new SocketMap();
   private readonly rates: RateLimiter<WebSocket>;
+  private readonly budget: FrameBudget<WebSocket>;
   private readonly limits: Limits;
   private readonly log: RoomLog;
   private name: RoomName | null;
@@ -42,6 +44,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     super(ctx, env);
     this.limits = safeLimits(env);
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
+    this.budget = new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s });
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
@@ -268,8 +271,10 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const attachment = this.sockets.get(ws);
     // The seed's push.php ignored whatever a client sent after its uid.
     if (!attachment || attachment.legacy) return;
-    const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
-    if (size > this.limits.maxFrameBytes) {
+    // Before anything else, so a flood costs a lookup per frame and one answer in all.
+    const length = typeof message === "string" ? message.length : message.byteLength;
+    if (!this.budget.spend(ws, length, Date.now())) return this.closeOverBudget(ws);
+    if (overLimit(message, length, this.limits.maxFrameBytes)) {
       ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       this.sockets.delete(ws);
       return;
@@ -294,6 +299,17 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.log.append(seq, published, expires, false);
     this.log.saveSeq();
     this.scheduleAlarm(expires);
+  }
+
+  /** Past the frame budget: one error frame, then 1008; its later frames find no attachment. */
+  private closeOverBudget(ws: WebSocket): void {
+    this.sockets.delete(ws);
+    try {
+      ws.send(errorFrame("budget_exceeded", this.budget.describe()));
+      ws.close(CLOSE_POLICY, "frame budget exceeded");
+    } catch {
+      // already closing
+    }
   }
 
   /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */
@@ -324,6 +340,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private report(method: string, err: unknown): void {
     logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
   }
+}
+
+// Bytes of a frame as UTF-8, encoded only when its length alone cannot tell (UTF-8 takes 1-3 bytes per UTF-16 unit).
+function overLimit(message: string | ArrayBuffer, length: number, max: number): boolean {
+  if (length > max) return true;
+  return typeof message === "string" && length * 3 > max && utf8Length(message) > max;
 }
 
 // A bad limit var is reported by the Worker with its name; the room falls back to defaults.

@@ -142,6 +142,36 @@ describe("Client frames", () => {
   });
 });
 
+describe("Frame budget", () => {
+  it("Should count every frame, answer the first over the budget with budget_exceeded and close 1008", async () => {
+    const { client } = await connect("flooder");
+    for (let i = 0; i < 150; i++) client.send("{}");
+    expect(await client.closed()).toBe(1008);
+    const codes = client.messages.map((m) => JSON.parse(m).code);
+    // 100 frames within the budget get their unknown_type answers; then one budget_exceeded and nothing more.
+    expect(codes.filter((c) => c === "unknown_type")).toHaveLength(100);
+    expect(codes.slice(100)).toEqual(["budget_exceeded"]);
+    expect(JSON.parse(client.messages[100]).message).toContain("CLIENT_FRAMES_PER_10S");
+  });
+
+  it("Should count bytes too: a few large frames past CLIENT_BYTES_PER_10S close the socket", async () => {
+    const { client } = await connect("big-sender", { groups: ["bytes"], group: "bytes" });
+    const frame = JSON.stringify({ type: "publish", data: "x".repeat(60_000), echo: false });
+    for (let i = 0; i < 6; i++) client.send(frame);
+    expect(await client.closed()).toBe(1008);
+    expect(client.messages.map((m) => JSON.parse(m).code)).toEqual(["budget_exceeded"]);
+  });
+
+  it("Should leave the other sockets of the room alone", async () => {
+    const bystander = await connect("flood-room", { groups: ["flood"], group: "flood" });
+    const flooder = await connect("flood-room", { groups: ["flood"], group: "flood" });
+    for (let i = 0; i < 120; i++) flooder.client.send("x");
+    expect(await flooder.client.closed()).toBe(1008);
+    expect((await push({ group: "flood", data: "still here" })).delivered).toBe(1);
+    expect((await bystander.client.json(0)).data).toBe("still here");
+  });
+});
+
 describe("Group rooms", () => {
   it("Should relay a publish to every socket with the sender's uid from its token", async () => {
     const groups = ["chat1"];

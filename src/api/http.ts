@@ -54,7 +54,7 @@ export async function readJsonBody(c: AppContext, maxBytes: number): Promise<{ v
 }
 
 // Like the shim's line splitter: a body that is not UTF-8 is refused, never patched with U+FFFD.
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 async function readBounded(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = () => new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);

@@ -32,7 +32,8 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited";
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited"
+  | "budget_exceeded";
 
 /** What a client may send besides `ping`. */
 export type ClientFrame = { type: "publish"; data: unknown; echo: boolean };

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { BUDGET_WINDOW_MS, FrameBudget } from "../../src/room/frame-budget";
+
+describe("FrameBudget", () => {
+  it("Should allow exactly the frame limit in one window and refuse the next frame", () => {
+    const budget = new FrameBudget<object>({ frames: 3, bytes: 1000 });
+    const ws = {};
+    expect([1, 2, 3, 4].map((i) => budget.spend(ws, 1, i))).toEqual([true, true, true, false]);
+  });
+
+  it("Should refuse the frame that takes the connection past the byte limit", () => {
+    const budget = new FrameBudget<object>({ frames: 100, bytes: 10 });
+    const ws = {};
+    expect(budget.spend(ws, 6, 0)).toBe(true);
+    expect(budget.spend(ws, 4, 1)).toBe(true);
+    expect(budget.spend(ws, 1, 2)).toBe(false);
+  });
+
+  it("Should start a fresh budget once the window has passed", () => {
+    const budget = new FrameBudget<object>({ frames: 1, bytes: 100 });
+    const ws = {};
+    expect(budget.spend(ws, 1, 0)).toBe(true);
+    expect(budget.spend(ws, 1, BUDGET_WINDOW_MS - 1)).toBe(false);
+    expect(budget.spend(ws, 1, BUDGET_WINDOW_MS)).toBe(true);
+    expect(budget.spend(ws, 1, BUDGET_WINDOW_MS + 1)).toBe(false);
+  });
+
+  it("Should keep each connection's budget apart", () => {
+    const budget = new FrameBudget<object>({ frames: 1, bytes: 100 });
+    const [a, b] = [{}, {}];
+    expect(budget.spend(a, 1, 0)).toBe(true);
+    expect(budget.spend(a, 1, 0)).toBe(false);
+    expect(budget.spend(b, 1, 0)).toBe(true);
+  });
+
+  it("Should name the limits and their variables in what it tells a refused client", () => {
+    expect(new FrameBudget({ frames: 5, bytes: 99 }).describe()).toBe(
+      "over the frame budget: at most 5 frames and 99 bytes per 10 s (CLIENT_FRAMES_PER_10S, CLIENT_BYTES_PER_10S)",
+    );
+  });
+});
