@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
 import { broadcast, batch, fanout, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
 import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
@@ -24,7 +25,11 @@ const QUICK: Sizes = {
   clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
   groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
 };
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay"] as const;
+const ABUSE: { full: AbuseSizes; quick: AbuseSizes } = {
+  full: { rate: 100, seconds: 5, slowBytes: 16 * 1024, slowRate: 50 },
+  quick: { rate: 50, seconds: 2, slowBytes: 16 * 1024, slowRate: 50 },
+};
+const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "abuse"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type Results = Map<Scenario, Figures>;
 
@@ -97,6 +102,7 @@ async function measure(server: Server): Promise<Results> {
   }
   if (want("replay")) out.set("replay", await replay(server, size.replay));
   if (want("idle-memory")) out.set("idle-memory", { ...memory, strays, lost: 0 });
+  if (want("abuse")) out.set("abuse", await abuse(server, values.quick ? ABUSE.quick : ABUSE.full));
   return out;
 }
 
@@ -134,6 +140,8 @@ const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
   fanout: { figure: "lastMs", goal: ["lastMs <= 100 at 5000 sockets", (f) => (f.sockets as number) >= 5000 && (f.lastMs as number) <= 100] },
   "idle-memory": { figure: "uidRooms.kbPerConnection" },
   replay: { figure: "replayedPerSec" },
+  // Its own two phases are the comparison: the bystander's p50 during a flood over its p50 without.
+  abuse: { figure: "p50Ratio", goal: ["bystander p50 during a flood <= 2x its p50 without", (f) => (f.p50Ratio as number | null) !== null && (f.p50Ratio as number) <= 2] },
 };
 
 function figure(f: Figures, path: string): number | undefined {

@@ -269,8 +269,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const attachment = this.sockets.get(ws);
+    if (!attachment) return this.afterClose(ws);
     // The seed's push.php ignored whatever a client sent after its uid.
-    if (!attachment || attachment.legacy) return;
+    if (attachment.legacy) return;
     // Before anything else, so a flood costs a lookup per frame and one answer in all.
     const length = typeof message === "string" ? message.length : message.byteLength;
     if (!this.budget.spend(ws, length, Date.now())) return this.closeOverBudget(ws);
@@ -299,6 +300,19 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.log.append(seq, published, expires, false);
     this.log.saveSeq();
     this.scheduleAlarm(expires);
+  }
+
+  /**
+   * A frame from a socket this room closed. workerd goes on delivering a peer's frames until it
+   * answers the close, and one that does not read never sees it: each frame then costs the whole
+   * process an event. Past FRAMES_AFTER_CLOSE the room resets itself, which drops its connections
+   * (the others reconnect and resume with `since`): one room's clients pay, not everyone's.
+   */
+  private afterClose(ws: WebSocket): void {
+    if (!this.budget.ignoresClose(ws)) return;
+    const uid = (ws.deserializeAttachment() as SocketAttachment | null)?.uid ?? null;
+    logEvent("room_reset", { room: this.name, uid, reason: "a closed socket kept sending frames" }, "error");
+    this.ctx.abort("a closed socket kept sending frames");
   }
 
   /** Past the frame budget: one error frame, then 1008; its later frames find no attachment. */

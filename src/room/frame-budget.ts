@@ -5,6 +5,11 @@
  */
 
 export const BUDGET_WINDOW_MS = 10_000;
+/**
+ * Frames a connection may still send after it was closed: a client that reads stops at our close
+ * within a round trip; one that goes on past this many is not reading and ignores it.
+ */
+export const FRAMES_AFTER_CLOSE = 200;
 
 export interface BudgetLimits {
   /** Frames one connection may send per window. */
@@ -17,6 +22,7 @@ interface Spent {
   start: number;
   frames: number;
   bytes: number;
+  afterClose: number;
 }
 
 /**
@@ -36,7 +42,7 @@ export class FrameBudget<K extends object> {
   /** Counts one frame of `size` bytes; false when it takes the connection past either limit. */
   spend(key: K, size: number, now: number): boolean {
     let spent = this.spent.get(key);
-    if (!spent) this.spent.set(key, (spent = { start: now, frames: 0, bytes: 0 }));
+    if (!spent) this.spent.set(key, (spent = { start: now, frames: 0, bytes: 0, afterClose: 0 }));
     else if (now - spent.start >= BUDGET_WINDOW_MS) {
       spent.start = now;
       spent.frames = 0;
@@ -45,6 +51,16 @@ export class FrameBudget<K extends object> {
     spent.frames++;
     spent.bytes += size;
     return spent.frames <= this.limits.frames && spent.bytes <= this.limits.bytes;
+  }
+
+  /**
+   * Counts a frame that arrived after the connection was closed (the runtime goes on delivering
+   * them until the peer answers the close); true once it is past FRAMES_AFTER_CLOSE.
+   */
+  ignoresClose(key: K): boolean {
+    let spent = this.spent.get(key);
+    if (!spent) this.spent.set(key, (spent = { start: 0, frames: 0, bytes: 0, afterClose: 0 }));
+    return ++spent.afterClose > FRAMES_AFTER_CLOSE;
   }
 
   /** What a refused client is told: the limits and the variables that set them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUDGET_WINDOW_MS, FrameBudget } from "../../src/room/frame-budget";
+import { BUDGET_WINDOW_MS, FRAMES_AFTER_CLOSE, FrameBudget } from "../../src/room/frame-budget";
 
 describe("FrameBudget", () => {
   it("Should allow exactly the frame limit in one window and refuse the next frame", () => {
@@ -31,6 +31,16 @@ describe("FrameBudget", () => {
     expect(budget.spend(a, 1, 0)).toBe(true);
     expect(budget.spend(a, 1, 0)).toBe(false);
     expect(budget.spend(b, 1, 0)).toBe(true);
+  });
+
+  it("Should tell a connection that goes on sending after its close only past FRAMES_AFTER_CLOSE frames", () => {
+    const budget = new FrameBudget<object>({ frames: 1, bytes: 100 });
+    const ws = {};
+    budget.spend(ws, 1, 0);
+    const verdicts = Array.from({ length: FRAMES_AFTER_CLOSE + 1 }, () => budget.ignoresClose(ws));
+    expect(verdicts.filter(Boolean)).toEqual([true]);
+    expect(verdicts.at(-1)).toBe(true);
+    expect(budget.ignoresClose({})).toBe(false);
   });
 
   it("Should name the limits and their variables in what it tells a refused client", () => {
