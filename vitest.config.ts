@@ -20,6 +20,12 @@ export default defineConfig({
           BROADCAST_FANOUT: "3",
           MAX_SOCKETS_PER_ROOM: "60",
           MAX_SOCKETS_PER_UID: "20",
+          // Two gateway shards: enough to see a channel spread over gateways.
+          GATEWAY_SHARDS: "2",
+          GATEWAY_ANONYMOUS: "true",
+          PUSHER_APP_ID: "1",
+          PUSHER_APP_KEY: "test-pusher-key",
+          PUSHER_APP_SECRET: "test-pusher-secret",
         },
       },
     }),

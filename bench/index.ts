@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
-import { broadcast, batch, fanout, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
+import { broadcast, batch, fanout, reachIdle, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
 import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
 import { perSecond, round } from "./stats";
 
@@ -73,20 +73,28 @@ async function measure(server: Server): Promise<Results> {
   warm.close();
   await sleep(500);
   const memory: Figures = { rssStartMB: mb(server.rss()) };
-  // Frames that were neither init nor a benchmark push (an error frame, say): should stay 0.
-  let strays = 0;
+  // The idle pools' check that every socket still gets a push (idle-memory's lost, duplicates, errors).
+  const idle: Figures[] = [];
+  let idleStrays = 0;
+  /** Runs `run` on `pool`; its figures with the frames nobody expected meanwhile (should be 0). */
+  const counted = async (pool: SocketPool, run: () => Promise<Figures>): Promise<Figures> => {
+    const before = pool.strays;
+    const figures = await run();
+    return { ...figures, strays: pool.strays - before };
+  };
 
   if (want("unicast", "unicast-rate", "batch", "broadcast", "idle-memory")) {
     const specs = Array.from({ length: size.clients }, (_, i) => ({ uid: uidOf(i) }));
     const { pool, figures } = await connectMeasured(server, specs);
     memory.uidRooms = figures;
+    if (want("idle-memory")) idle.push(await reachIdle(server, pool, specs));
+    idleStrays += pool.strays;
     for (const [name, run] of [["unicast", unicast], ["unicast-rate", unicastRate], ["batch", batch]] as const) {
       if (!want(name)) continue;
-      out.set(name, await run(server, pool, size));
+      out.set(name, await counted(pool, () => run(server, pool, size)));
       log(`${server.kind}: ${name} done`);
     }
-    if (want("broadcast")) out.set("broadcast", await broadcast(server, pool, size.broadcastRounds));
-    strays += pool.strays;
+    if (want("broadcast")) out.set("broadcast", await counted(pool, () => broadcast(server, pool, size.broadcastRounds)));
     await pool.close();
     await pause();
   }
@@ -95,13 +103,17 @@ async function measure(server: Server): Promise<Results> {
     const specs = Array.from({ length: size.groupSockets }, (_, i) => ({ uid: `bench-g${i}`, group }));
     const { pool, figures } = await connectMeasured(server, specs);
     memory.oneRoom = figures;
-    if (want("fanout")) out.set("fanout", await fanout(server, pool, group, size.fanoutRounds));
-    strays += pool.strays;
+    if (want("idle-memory")) idle.push(await reachIdle(server, pool, specs));
+    idleStrays += pool.strays;
+    if (want("fanout")) out.set("fanout", await counted(pool, () => fanout(server, pool, group, size.fanoutRounds)));
     await pool.close();
     await pause();
   }
   if (want("replay")) out.set("replay", await replay(server, size.replay));
-  if (want("idle-memory")) out.set("idle-memory", { ...memory, strays, lost: 0 });
+  if (want("idle-memory")) {
+    const sum = (key: "errors" | "lost" | "duplicates") => idle.reduce((n, f) => n + (f[key] ?? 0), 0);
+    out.set("idle-memory", { ...memory, errors: sum("errors"), lost: sum("lost"), duplicates: sum("duplicates"), strays: idleStrays });
+  }
   if (want("abuse")) out.set("abuse", await abuse(server, values.quick ? ABUSE.quick : ABUSE.full));
   return out;
 }

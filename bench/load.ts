@@ -14,8 +14,11 @@ export interface Stamp {
   t: number;
 }
 
-/** Called for each push frame a client receives, with the receive time. */
-export type PushHandler = (socket: number, stamp: Stamp, at: number) => void;
+/**
+ * Called for each push frame a client receives, with the receive time; false when the running
+ * scenario did not expect that frame (it is counted as a stray).
+ */
+export type PushHandler = (socket: number, stamp: Stamp, at: number) => boolean;
 
 export interface ClientSpec {
   uid: string;
@@ -46,7 +49,7 @@ function socketUrl(server: Server, spec: ClientSpec): string {
 export class SocketPool {
   readonly sockets: WebSocket[] = [];
   handler: PushHandler | null = null;
-  /** Frames that were neither `init` nor a benchmark push. */
+  /** Frames that were neither `init` nor a push the running scenario expected (none is running: any push). */
   strays = 0;
 
   /** Connects one client per spec, `concurrency` handshakes at a time (into `pool` when given). */
@@ -69,8 +72,9 @@ export class SocketPool {
   private receive(index: number, text: string): void {
     const at = now();
     const frame = JSON.parse(text) as { type?: string; data?: Stamp };
-    if (frame.type === "push" && frame.data && typeof frame.data.i === "number") this.handler?.(index, frame.data, at);
-    else if (frame.type !== "init") this.strays++;
+    if (frame.type === "init") return;
+    const expected = frame.type === "push" && typeof frame.data?.i === "number" && this.handler?.(index, frame.data, at);
+    if (!expected) this.strays++;
   }
 
   /** Closes every client and waits for the closes to finish. */

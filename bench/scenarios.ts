@@ -1,5 +1,9 @@
-/** The measured scenarios. Each returns its figures; `lost` counts deliveries that never came. */
-import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type Stamp } from "./load";
+/**
+ * The measured scenarios. Each returns its figures and checks every delivery by message index:
+ * `lost` counts the ones that never came, `duplicates` the ones that came again, `errors` pushes
+ * not answered 200/ok (index.ts adds `strays`: frames no scenario expected).
+ */
+import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type ClientSpec, type Stamp } from "./load";
 import type { Server } from "./servers";
 import { Recorder, percentiles, perSecond, round } from "./stats";
 
@@ -18,7 +22,8 @@ export interface Sizes {
   replay: number;
 }
 
-export type Figures = Record<string, unknown> & { lost?: number; skipped?: string };
+export type Figures = Record<string, unknown> & { lost?: number; duplicates?: number; errors?: number; skipped?: string };
+type Checked = Figures & { lost: number; duplicates: number; errors: number };
 
 export const uidOf = (i: number): string => `bench-u${i}`;
 
@@ -69,9 +74,7 @@ export async function batch(server: Server, pool: SocketPool, size: Sizes): Prom
       const i = b * size.batchSize + j;
       return { uid: uidOf(i % size.clients), data: stamp("b", i) };
     });
-    const answer = await pusher.post(body).catch(() => null);
-    if (answer?.status !== 200) errors.count += size.batchSize;
-    else errors.count += (answer.json.results as { ok: boolean }[]).filter((r) => !r.ok).length;
+    errors.count += await postBatch(pusher, body);
   });
   await settle(() => rec.done, () => rec.count);
   pusher.close();
@@ -87,31 +90,44 @@ export async function fanout(server: Server, pool: SocketPool, group: string, ro
   return timeSpread(server, pool, rounds, "f", (round) => ({ group, data: stamp("f", round) }));
 }
 
-/** `all:true` pushes over the uid rooms of `pool` (each with one socket). */
+/**
+ * `all:true` pushes over the uid rooms of `pool` (each with one socket). A first round warms the
+ * directory and the rooms: checked like the others (a failing `all` is errors and lost, never a
+ * skip), not timed.
+ */
 export async function broadcast(server: Server, pool: SocketPool, rounds: number): Promise<Figures> {
   if (server.kind === "baseline") return { skipped: "the thin baseline has no room directory" };
-  const pusher = new Pusher(server, 1);
-  const probe = await pusher.post({ all: true, data: { s: "probe", i: -1, t: now() } });
-  pusher.close();
-  if (probe.status !== 200) return { skipped: `all:true answered ${probe.status} ${probe.json?.error?.code ?? ""}`.trim() };
+  const warm = await timeSpread(server, pool, 1, "w", () => ({ all: true, data: stamp("w", 0) }));
   await sleep(200);
-  return timeSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
+  const timed = await timeSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
+  return {
+    ...timed,
+    errors: warm.errors + timed.errors, lost: warm.lost + timed.lost, duplicates: warm.duplicates + timed.duplicates,
+  };
 }
 
 // Sends one message per round to every socket of `pool`; figures of the median round by last delivery.
-async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Figures> {
+async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Checked> {
   const pusher = new Pusher(server, 1);
   const sockets = pool.sockets.length;
-  const results: { first: number; median: number; last: number; lost: number; reported: number }[] = [];
+  const results: { first: number; median: number; last: number; reported: number }[] = [];
   let errors = 0;
+  // Every delivery of every round, so one that comes late or again is counted, not taken for a stray.
+  const all = new Recorder(rounds * sockets);
+  let current = { round: -1, rec: new Recorder(sockets) };
+  pool.handler = (socket, s, at) => {
+    if (s.s !== tag || s.i < 0 || s.i >= rounds || !all.hit(s.i * sockets + socket, at - s.t, at)) return false;
+    if (s.i === current.round) current.rec.hit(socket, at - s.t, at);
+    return true;
+  };
   for (let r = 0; r < rounds; r++) {
     const rec = new Recorder(sockets);
-    pool.handler = (socket, s, at) => s.s === tag && s.i === r && rec.hit(socket, at - s.t, at);
+    current = { round: r, rec };
     const answer = await pusher.post(body(r)).catch(() => null);
     if (answer?.status !== 200) errors++;
     await settle(() => rec.done, () => rec.count);
     const spread = percentiles(rec.latencies);
-    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, lost: rec.lost, reported: answer?.json?.delivered ?? 0 });
+    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, reported: answer?.json?.delivered ?? 0 });
     await sleep(100);
   }
   pusher.close();
@@ -121,7 +137,7 @@ async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag:
   return {
     sockets, rounds, firstMs: mid.first, medianMs: mid.median, lastMs: mid.last,
     lastMsPerRound: results.map((x) => x.last), reportedDelivered: mid.reported, errors,
-    lost: results.reduce((sum, x) => sum + x.lost, 0),
+    lost: all.lost, duplicates: all.duplicates,
   };
 }
 
@@ -130,10 +146,10 @@ export async function replay(server: Server, count: number): Promise<Figures> {
   if (server.kind === "baseline") return { skipped: "the thin baseline keeps no log" };
   const uid = "bench-replay";
   const pusher = new Pusher(server, 1);
+  let errors = 0;
   for (let from = 0; from < count; from += 1000) {
     const body = Array.from({ length: Math.min(1000, count - from) }, (_, j) => ({ uid, data: stamp("q", from + j) }));
-    const answer = await pusher.post(body);
-    if (answer.status !== 200) throw new Error(`queueing for replay answered ${answer.status}`);
+    errors += await postBatch(pusher, body);
   }
   pusher.close();
   const rec = new Recorder(count);
@@ -144,7 +160,28 @@ export async function replay(server: Server, count: number): Promise<Figures> {
   const openMs = now() - start;
   await settle(() => rec.done, () => rec.count);
   await connected.close();
-  return { messages: count, replayedPerSec: perSecond(rec.count, rec.lastAt - start), openMs: round(openMs, 1), totalMs: round(rec.lastAt - start, 1), lost: rec.lost };
+  return {
+    messages: count, replayedPerSec: perSecond(rec.count, rec.lastAt - start), openMs: round(openMs, 1),
+    totalMs: round(rec.lastAt - start, 1), errors, lost: rec.lost, duplicates: rec.duplicates, strays: connected.strays,
+  };
+}
+
+/**
+ * One push to each socket of an idle `pool` (to each uid of `specs`, or once to their group):
+ * idle connections are still connections. Returns how that went, in the scenarios' terms.
+ */
+export async function reachIdle(server: Server, pool: SocketPool, specs: ClientSpec[]): Promise<Figures> {
+  const rec = new Recorder(pool.sockets.length);
+  pool.handler = (socket, s, at) => s.s === "idle" && rec.hit(socket, at - s.t, at);
+  const pusher = new Pusher(server, 1);
+  const group = specs[0]?.group;
+  const messages = group ? [{ group, data: stamp("idle", 0) }] : specs.map((spec, i) => ({ uid: spec.uid, data: stamp("idle", i) }));
+  let errors = 0;
+  for (let from = 0; from < messages.length; from += 1000) errors += await postBatch(pusher, messages.slice(from, from + 1000));
+  await settle(() => rec.done, () => rec.count);
+  pusher.close();
+  pool.handler = null;
+  return { errors, lost: rec.lost, duplicates: rec.duplicates };
 }
 
 function record(pool: SocketPool, tag: string, n: number, key: (socket: number, stamp: Stamp) => number): Recorder {
@@ -155,6 +192,13 @@ function record(pool: SocketPool, tag: string, n: number, key: (socket: number, 
 
 function stamp(s: string, i: number): Stamp {
   return { s, i, t: round(now(), 3) };
+}
+
+/** Posts `body` as one batch; how many of its messages were not answered ok. */
+async function postBatch(pusher: Pusher, body: object[]): Promise<number> {
+  const answer = await pusher.post(body).catch(() => null);
+  if (answer?.status !== 200) return body.length;
+  return (answer.json.results as { ok: boolean }[]).filter((r) => !r.ok).length;
 }
 
 async function push(pusher: Pusher, body: object, errors: { count: number }): Promise<void> {

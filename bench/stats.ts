@@ -38,17 +38,19 @@ export class Recorder {
     this.seen = new Uint8Array(expected);
   }
 
-  hit(key: number, latency: number, at: number): void {
-    if (key < 0 || key >= this.expected) return;
+  /** Records a delivery of `key`; false when `key` is not one this recorder expects. */
+  hit(key: number, latency: number, at: number): boolean {
+    if (key < 0 || key >= this.expected) return false;
     if (this.seen[key]) {
       this.duplicates++;
-      return;
+      return true;
     }
     this.seen[key] = 1;
     this.count++;
     this.latencies.push(latency);
     if (at < this.firstAt) this.firstAt = at;
     if (at > this.lastAt) this.lastAt = at;
+    return true;
   }
 
   get done(): boolean {

@@ -9,11 +9,24 @@ if (!existsSync("node_modules/.bin/wrangler") || !existsSync("node_modules/.bin/
   execSync("npm install --no-audit --no-fund", { stdio: "inherit" });
 }
 
+const secret = () => randomBytes(32).toString("base64url");
 if (!existsSync(".dev.vars")) {
-  const secret = () => randomBytes(32).toString("base64url");
   const text = readFileSync(".dev.vars.example", "utf8")
     .replace(/^PUSH_SECRET=.*$/m, `PUSH_SECRET=${secret()}`)
     .replace(/^TOKEN_SECRET=.*$/m, `TOKEN_SECRET=${secret()}`);
   writeFileSync(".dev.vars", text, { mode: 0o600 });
   console.log("[edgepush] created .dev.vars with fresh random PUSH_SECRET and TOKEN_SECRET");
+}
+
+// The Pusher app (pusher-js, Laravel Echo, Pusher server SDKs): added to a .dev.vars made before it existed too.
+const vars = readFileSync(".dev.vars", "utf8");
+if (!/^PUSHER_APP_KEY=/m.test(vars)) {
+  const app = [
+    "# The Pusher Channels app of this deployment (GET /app/<key>, REST /apps/<id>/…).",
+    `PUSHER_APP_ID=${100000 + randomBytes(3).readUIntBE(0, 3) % 900000}`,
+    `PUSHER_APP_KEY=${randomBytes(10).toString("hex")}`,
+    `PUSHER_APP_SECRET=${randomBytes(20).toString("hex")}`,
+  ];
+  writeFileSync(".dev.vars", `${vars.replace(/\n?$/, "\n")}${app.join("\n")}\n`, { mode: 0o600 });
+  console.log("[edgepush] added a random Pusher app (PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET) to .dev.vars");
 }

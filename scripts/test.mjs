@@ -1,5 +1,5 @@
-// `npm test`: runs every suite, then prints one line summing them as `N passed, N failed`
-// (what CI reads) and exits non-zero when anything failed or a suite could not run.
+// `npm test`: runs every suite, then prints one line summing them as `N passed, N failed, N skipped`
+// (what CI reads; always the last line) and exits non-zero when anything failed or a suite could not run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
@@ -13,12 +13,30 @@ const only = process.argv.slice(2);
 const PATH = `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH}`;
 const env = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
+const total = { passed: 0, failed: 0, skipped: 0 };
+const fail = (why) => {
+  console.log(`[edgepush] ${why}; counting it as failed`);
+  total.failed += 1;
+};
+
+for (const name of only.filter((n) => !SUITES.some((s) => s.name === n))) fail(`no suite named ${name}`);
 mkdirSync("test-results", { recursive: true });
-let passed = 0;
-let failed = 0;
 for (const suite of SUITES) {
   if (only.length > 0 && !only.includes(suite.name)) continue;
-  if (!existsSync(suite.config)) continue;
+  // A suite whose config went missing must not vanish from the count.
+  if (!existsSync(suite.config)) {
+    fail(`suite ${suite.name}: ${suite.config} is missing`);
+    continue;
+  }
+  const counts = runSuite(suite);
+  if (typeof counts === "string") fail(`suite ${suite.name} ${counts}`);
+  else for (const key of Object.keys(total)) total[key] += counts[key];
+}
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(total.failed > 0 || total.passed === 0 ? 1 : 0);
+
+/** Runs one vitest config; its counts, or why it has none. */
+function runSuite(suite) {
   const report = `test-results/${suite.name}.json`;
   rmSync(report, { force: true });
   console.log(`\n[edgepush] suite ${suite.name} (${suite.config})`);
@@ -27,16 +45,15 @@ for (const suite of SUITES) {
     ["run", "--config", suite.config, "--reporter=default", "--reporter=json", `--outputFile=${report}`],
     { stdio: "inherit", env },
   );
-  if (!existsSync(report)) {
-    console.log(`[edgepush] suite ${suite.name} produced no report (exit ${run.status}); counting it as failed`);
-    failed += 1;
-    continue;
-  }
+  if (!existsSync(report)) return `produced no report (exit ${run.status})`;
   const result = JSON.parse(readFileSync(report, "utf8"));
-  passed += result.numPassedTests;
+  const counts = {
+    passed: result.numPassedTests,
+    failed: result.numFailedTests,
+    skipped: result.numPendingTests + result.numTodoTests,
+  };
   // A file that failed to load has no failed test but must not pass silently.
-  failed += result.numFailedTests + (result.numFailedTestSuites > 0 && result.numFailedTests === 0 ? 1 : 0);
-  if (run.status !== 0 && result.numFailedTests === 0 && result.numFailedTestSuites === 0) failed += 1;
+  if (counts.failed === 0 && result.numFailedTestSuites > 0) counts.failed = 1;
+  if (counts.failed === 0 && run.status !== 0) counts.failed = 1;
+  return counts;
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);

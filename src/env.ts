@@ -3,9 +3,10 @@ import { isGatewayName, type GatewayName, type ListedName, type RoomName } from 
 import type { DirectoryVars } from "./directory/config";
 import type { RoomPushItem, RoomPushResult } from "./room/types";
 import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
+import type { WebhookVars } from "./webhooks/config";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env extends DirectoryVars {
+export interface Env extends DirectoryVars, WebhookVars {
   ROOMS: DurableObjectNamespace<RoomApi>;
   /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
   DIRECTORY: DurableObjectNamespace<DirectoryApi>;
@@ -16,6 +17,7 @@ export interface Env extends DirectoryVars {
   PUSHER_APP_ID?: string;
   PUSHER_APP_KEY?: string;
   PUSHER_APP_SECRET?: string;
+  PUSHER_ACTIVITY_TIMEOUT_S?: string;
   PUSH_SECRET?: string;
   TOKEN_SECRET?: string;
   LEGACY_UID_HANDSHAKE?: string;
@@ -121,4 +123,13 @@ export function readLimits(env: Env): Limits {
     out[key] = value;
   }
   return out;
+}
+
+/** Like `readLimits`, but a bad var falls back to the defaults: a Durable Object cannot answer 500 (the Worker names the var). */
+export function safeLimits(env: Env): Limits {
+  try {
+    return readLimits(env);
+  } catch {
+    return readLimits({} as Env);
+  }
 }

@@ -2,10 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "./contract/errors";
 import { newClientId, parseRoomName, type GatewayName, type RoomName } from "./contract/names";
 import {
-  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, PING, PONG,
+  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_REMOVED_FROM_GROUP, CLOSE_TOO_BIG, PING, PONG,
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
-import { readLimits, type Env, type Limits } from "./env";
+import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
@@ -20,6 +20,8 @@ import {
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
 import { utf8Length } from "./util/text";
+import { groupOfRoom } from "./webhooks/events";
+import { Webhooks } from "./webhooks/webhooks";
 
 /** Shortest time between two purges of expired log rows. */
 const PURGE_SWEEP_MS = 60_000;
@@ -39,6 +41,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private alarmAt: number | null = null;
   private readonly roster: RoomRoster;
   private readonly gateways: GatewayLink;
+  private readonly hooks: Webhooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,6 +64,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       gateways: this.gateways.subscribers.gateways().length,
     }));
     this.gateways = new GatewayLink(ctx, env, () => this.roster.touch());
+    // Every socket that leaves, by whatever path, is one connection_closed (the ledger drops repeats).
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => this.liveClientIds());
+    this.sockets.onRemove = (attachment, code) => this.hooks.closed(attachment.clientId, code);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -126,6 +132,26 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return { connections: this.sockets.size + this.gateways.size, uids: [...uids] };
   }
 
+  subscribers(): { clientIds: string[]; remote: string[]; gateways: GatewayName[] } {
+    const clientIds = [...this.sockets.values()].map((a) => a.clientId);
+    return { clientIds, remote: this.gateways.subscribers.clientIds(), gateways: this.gateways.subscribers.gateways() };
+  }
+
+  async ungroup(room: RoomName): Promise<number> {
+    this.remember(room);
+    const local = await this.roster.close({ all: true }, CLOSE_REMOVED_FROM_GROUP, "group dissolved");
+    const counts = await Promise.all(this.gateways.subscribers.gateways().map((g) => gatewayStub(this.env, g).ungroup(room)));
+    return counts.reduce((a, b) => a + b, local);
+  }
+
+  async revoke(room: RoomName, uid: string): Promise<number> {
+    this.remember(room);
+    const local = await this.roster.close({ uid }, CLOSE_REMOVED_FROM_GROUP, "removed from group");
+    const holding = this.gateways.subscribers.gatewaysOf(uid);
+    const counts = await Promise.all(holding.map((g) => gatewayStub(this.env, g).ungroup(room, uid)));
+    return counts.reduce((a, b) => a + b, local);
+  }
+
   /** Closes the target's sockets here with `code`; answers how many. */
   close(target: SocketTarget, code: number, reason: string): Promise<number> {
     return this.roster.close(target, code, reason);
@@ -150,7 +176,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, code);
+    // A socket the room never mapped (it was closing when the room woke) is still one close.
+    this.hooks.closed((ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "", code);
     // The directory first: a client that sees its close already finds /stats without it.
     await this.roster.settled();
     try {
@@ -162,7 +190,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, 1006);
     this.report("webSocketError", error);
     await this.roster.settled();
   }
@@ -173,8 +201,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       const next = this.log.purge(Date.now());
       // Reads already skip expired rows: purge in sweeps, not once per expiring message.
       if (next !== null) this.scheduleAlarm(Math.max(next, Date.now() + PURGE_SWEEP_MS));
-      // Heartbeat and directory lease share this one alarm: each asks for its next time.
+      // Heartbeat, directory lease and webhooks share this one alarm: each asks for its next time.
       await this.roster.alarm(Date.now());
+      await this.hooks.alarm();
     } catch (err) {
       this.report("alarm", err);
     }
@@ -206,6 +235,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
     server.serializeAttachment(attachment);
     this.sockets.set(server, attachment);
+    this.hooks.opened({ client_id: attachment.clientId, uid, group: groupOfRoom(room), protocol: "ws" });
     if (!attachment.legacy) {
       server.send(JSON.stringify({ type: "init", clientId: attachment.clientId, uid, room, seq: this.log.lastSeq }));
       const since = headers.get(ROOM_HEADER.since);
@@ -259,7 +289,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private dropBroken(ws: WebSocket, err: unknown): void {
     this.report("fanOut", err);
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, CLOSE_INTERNAL);
     try {
       ws.close(CLOSE_INTERNAL, "send failed");
     } catch {
@@ -277,7 +307,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (!this.budget.spend(ws, length, Date.now())) return this.closeOverBudget(ws);
     if (overLimit(message, length, this.limits.maxFrameBytes)) {
       ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
-      this.sockets.delete(ws);
+      this.sockets.delete(ws, CLOSE_TOO_BIG);
       return;
     }
     if (typeof message !== "string") {
@@ -286,6 +316,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     }
     const frame = parseClientFrame(message);
     if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if (frame.type === "message") {
+      // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
+      if (!this.withinRate(ws)) return;
+      return this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data: frame.data });
+    }
     if (!this.name?.startsWith("group:")) {
       return ws.send(errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
     }
@@ -317,7 +352,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Past the frame budget: one error frame, then 1008; its later frames find no attachment. */
   private closeOverBudget(ws: WebSocket): void {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, CLOSE_POLICY);
     try {
       ws.send(errorFrame("budget_exceeded", this.budget.describe()));
       ws.close(CLOSE_POLICY, "frame budget exceeded");
@@ -331,12 +366,16 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const verdict = this.rates.hit(ws, Date.now());
     if (verdict === "ok") return true;
     if (verdict === "close") {
-      this.sockets.delete(ws);
+      this.sockets.delete(ws, CLOSE_POLICY);
       ws.close(CLOSE_POLICY, "publish rate limit exceeded");
     } else {
       ws.send(errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
     }
     return false;
+  }
+
+  private liveClientIds(): string[] {
+    return this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "");
   }
 
   private remember(room: RoomName): void {
@@ -360,13 +399,4 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 function overLimit(message: string | ArrayBuffer, length: number, max: number): boolean {
   if (length > max) return true;
   return typeof message === "string" && length * 3 > max && utf8Length(message) > max;
-}
-
-// A bad limit var is reported by the Worker with its name; the room falls back to defaults.
-function safeLimits(env: Env): Limits {
-  try {
-    return readLimits(env);
-  } catch {
-    return readLimits({} as Env);
-  }
 }

@@ -5,7 +5,9 @@
 import type { GatewayName, ListedName, RoomName } from "./contract/names";
 import type { OutboundMessage } from "./contract/protocol";
 import type { BroadcastTally, DirectoryStats, ShardReport } from "./directory/types";
-import type { GatewayDeliverResult, GatewayItem, MemberEvent, TrackChange, TrackResult } from "./gateway/types";
+import type {
+  ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackResult,
+} from "./gateway/types";
 import type { RoomPresence, RoomPushItem, RoomPushResult, SocketTarget } from "./room/types";
 
 /** What the Worker and the directory call on a room (RoomObject implements it). */
@@ -18,6 +20,12 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   /** A message a gateway connection sent to the room (a Pusher client event): live, not logged. */
   clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number>;
   presence(): RoomPresence;
+  /** clientIds of the room's own sockets, and the gateways that hold subscribers of it. */
+  subscribers(): { clientIds: string[]; remote: string[]; gateways: GatewayName[] };
+  /** GatewayWorker's ungroup: every gateway connection leaves; the room's own sockets close with 4001. */
+  ungroup(room: RoomName): Promise<number>;
+  /** Revokes `uid`'s membership: its own sockets here close with 4001, its gateway connections leave. */
+  revoke(room: RoomName, uid: string): Promise<number>;
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
   notify(frame: string): number;
   resync(): Promise<void>;
@@ -32,7 +40,17 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   push(name: GatewayName, items: RoomPushItem[]): RoomPushResult[];
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
   resync(): Promise<void>;
-  subscribersOf(room: RoomName): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
+  clientInfo(clientId: string): ClientInfo;
+  bindUid(clientId: string, uid: string): Promise<OpResult>;
+  unbindUid(clientId: string, uid: string): Promise<OpResult>;
+  joinGroup(clientId: string, group: string): Promise<OpResult>;
+  leaveGroup(clientId: string, group: string): Promise<OpResult>;
+  setSession(clientId: string, session: Record<string, unknown>, merge: boolean): Promise<OpResult>;
+  closeClient(clientId: string, message?: string): Promise<OpResult>;
+  /** Gateway-mode connections subscribed to `room` (all of them when null), with their sessions. */
+  clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
+  /** Takes this gateway's connections (of `uid`, when given) out of `room`; answers how many. */
+  ungroup(room: RoomName, uid?: string): Promise<number>;
 }
 
 /** What rooms and the Worker call on a shard or relay (Directory implements it). */
@@ -42,6 +60,8 @@ export interface DirectoryApi extends Rpc.DurableObjectBranded {
   roomsOf(uid: string): ListedName[];
   listUids(cursor: string, limit: number): string[];
   listGroups(cursor: string, limit: number): string[];
+  /** Gateway shards of this directory shard holding connections. */
+  gateways(): GatewayName[];
   broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
   relay(rooms: ListedName[], items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;
 }

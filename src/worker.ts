@@ -3,6 +3,7 @@ import { backendAuth } from "./api/http";
 import { connectRoutes } from "./api/routes/connect";
 import { controlRoutes } from "./api/routes/control";
 import { devRoutes } from "./api/routes/dev";
+import { gatewayConnectRoutes } from "./api/routes/gateway-connect";
 import { memberRoutes } from "./api/routes/members";
 import { pushRoutes } from "./api/routes/push";
 import { ApiError, errorBody } from "./contract/errors";
@@ -10,12 +11,14 @@ import type { Env } from "./env";
 import { errorText, logEvent } from "./util/log";
 
 export { Directory } from "./directory/directory";
+export { GatewayObject } from "./gateway/gateway-object";
 export { RoomObject } from "./room-object";
 
 const app = new Hono<{ Bindings: Env }>();
 
 // Upgrades first: nothing below may touch the 101 response's headers.
 app.route("/", connectRoutes);
+app.route("/", gatewayConnectRoutes);
 
 app.get("/health", (c) => c.json({ ok: true }));
 // Local dev only (LEGACY_UID_HANDSHAKE=true), no backend credential: tokens for the demo page.

@@ -1,21 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { api, connect, push, sleep, type Client } from "./helpers";
+import { api, connect, push, receivedBefore, type Client } from "./helpers";
 import { eventually, getJson, unique } from "./presence-helpers";
 
 /** Frames with message id `id` that `client` received. */
 const framesWith = (client: Client, id: string) => client.messages.map((m) => JSON.parse(m)).filter((f) => f.id === id);
 
+type Connection = Awaited<ReturnType<typeof connect>>;
+
+/** Frames with message id `id` that `c` received before a sentinel pushed to it after them. */
+const allFramesWith = async (c: Connection, id: string) =>
+  (await receivedBefore(c.client, c.init)).map((m) => JSON.parse(m)).filter((f) => f.id === id);
+
 async function spread(tag: string) {
   // 24 uid rooms (some with two sockets) and 6 group rooms (four sockets each): 4 test shards
   // with a fan-out of 3, so every shard reaches its rooms through relays.
-  const clients: Client[] = [];
+  const clients: Connection[] = [];
   const groups = Array.from({ length: 6 }, () => unique(`${tag}-g`));
   for (let i = 0; i < 24; i++) {
     const uid = unique(`${tag}-u`);
-    clients.push((await connect(uid)).client);
-    if (i % 4 === 0) clients.push((await connect(uid)).client);
+    clients.push(await connect(uid));
+    if (i % 4 === 0) clients.push(await connect(uid));
     const group = groups[i % groups.length];
-    clients.push((await connect(uid, { groups: [group], group })).client);
+    clients.push(await connect(uid, { groups: [group], group }));
   }
   return clients;
 }
@@ -27,27 +33,25 @@ describe("POST /push with all", () => {
     const answer = await push({ all: true, data: { hello: "everyone" } });
     // First test of the file: these are all the live connections there are (30 rooms).
     expect(answer).toMatchObject({ ok: true, delivered: clients.length, queued: 30 });
-    for (const client of clients) await eventually(async () => framesWith(client, answer.id), (f) => f.length >= 1);
-    await sleep(200);
-    for (const client of clients) {
-      const frames = framesWith(client, answer.id);
+    // The answer waits for every room, so a sentinel pushed now comes after anything it sent.
+    for (const connection of clients) {
+      const frames = await allFramesWith(connection, answer.id);
       expect(frames).toHaveLength(1);
       expect(frames[0]).toMatchObject({ type: "push", data: { hello: "everyone" } });
     }
-    for (const client of clients) client.close();
+    for (const { client } of clients) client.close();
   });
 
   it("Should not deliver a repeated id again and answer duplicate", async () => {
-    const { client } = await connect(unique("dup"));
+    const dup = await connect(unique("dup"));
     const id = unique("bcast-id");
     const first = await push({ all: true, id, data: 1 });
     expect(first).toMatchObject({ ok: true, id });
     expect(first.delivered).toBeGreaterThanOrEqual(1);
     const again = await push({ all: true, id, data: 1 });
     expect(again).toMatchObject({ ok: true, id, delivered: 0, duplicate: true });
-    await sleep(200);
-    expect(framesWith(client, id)).toHaveLength(1);
-    client.close();
+    expect(await allFramesWith(dup, id)).toHaveLength(1);
+    dup.client.close();
   });
 
   it("Should skip excluded clients and clients that left", async () => {
@@ -58,8 +62,7 @@ describe("POST /push with all", () => {
     await eventually(() => getJson(`/online/${gone.init.uid}`), (o) => !o.online);
     const answer = await push({ all: true, data: "x", exclude: [skip.init.clientId] });
     await eventually(async () => framesWith(stay.client, answer.id), (f) => f.length === 1);
-    await sleep(100);
-    expect(framesWith(skip.client, answer.id)).toEqual([]);
+    expect(await allFramesWith(skip, answer.id)).toEqual([]);
     expect(framesWith(gone.client, answer.id)).toEqual([]);
     stay.client.close();
     skip.client.close();

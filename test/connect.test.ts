@@ -2,7 +2,8 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/worker";
-import { Client, api, connect, push, sleep, token, upgrade } from "./helpers";
+import { Client, api, connect, push, receivedBefore, sleep, token, upgrade } from "./helpers";
+import { eventually, getJson } from "./presence-helpers";
 
 async function refused(res: Response, status: number, code: string): Promise<void> {
   expect(res.status).toBe(status);
@@ -189,8 +190,7 @@ describe("Group rooms", () => {
     const b = await connect("bob", { groups, group: "chat2" });
     a.client.send(JSON.stringify({ type: "publish", data: "quiet", echo: false }));
     expect((await b.client.json(0)).data).toEqual({ from: "amy", data: "quiet" });
-    await sleep(100);
-    expect(a.client.messages).toEqual([]);
+    expect(await receivedBefore(a.client, a.init)).toEqual([]);
   });
 
   it("Should answer publishes over the rate limit with rate_limited and close at twice the limit", async () => {
@@ -239,7 +239,7 @@ describe("Connection limits", () => {
     }
     await refused(await upgrade(`token=${t}`), 429, "too_many_connections");
     sockets[0].close(1000, "bye");
-    await sleep(100);
+    await eventually(() => getJson("/online/greedy"), (o) => o.connections === 19);
     expect((await upgrade(`token=${t}`)).status).toBe(101);
   });
 

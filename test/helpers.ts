@@ -1,4 +1,5 @@
 /** Shared helpers for the Workers-runtime suite: real upgrades and real HTTP calls to the Worker. */
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 
@@ -115,3 +116,41 @@ export async function connect(uid: string, opts: { groups?: string[]; group?: st
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let sentinels = 0;
+
+/**
+ * What `client` received before a sentinel pushed to `target` (live only) reached it; the sentinel
+ * itself is taken out of `client.messages`. A room sends to a socket in order, so whatever was on
+ * its way to this socket before the push has arrived once the sentinel has: "nothing else came"
+ * is checked without guessing a sleep. `target` must reach `client`: its `{clientId}`, or its
+ * `{uid}` for a socket of that uid's room (a legacy one, say).
+ */
+export async function receivedBefore(client: Client, target: { clientId: string } | { uid: string }): Promise<string[]> {
+  const mark = `sentinel-${sentinels++}`;
+  const to = "clientId" in target ? { clientId: target.clientId } : { uid: target.uid };
+  await push({ ...to, data: mark, ttl: 0 });
+  const at = () => client.messages.findIndex((m) => m.includes(mark));
+  while (at() < 0) await client.waitFor(client.messages.length + 1);
+  const before = client.messages.slice(0, at());
+  client.messages.splice(at(), 1);
+  return before;
+}
+
+/**
+ * Waits until the room's own clock is past the expiry of its `count` soonest-expiring log rows, so
+ * a ttl test never races a sleep against the ttl.
+ */
+export async function untilExpired(room: string, count = 1, ms = 10_000): Promise<void> {
+  const stub = env.ROOMS.getByName(room);
+  const rows = await runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql.exec<{ expires: number }>("SELECT expires FROM log ORDER BY expires LIMIT ?", count).toArray());
+  if (rows.length < count) throw new Error(`${room} has ${rows.length} log rows, expected at least ${count}`);
+  const at = rows[count - 1].expires;
+  const deadline = Date.now() + ms;
+  // The room's clock, not the test's: expiry is decided there.
+  while (!(await runInDurableObject(stub, () => Date.now() > at))) {
+    if (Date.now() > deadline) throw new Error(`${room}: still before ${at} after ${ms} ms`);
+    await sleep(50);
+  }
+}

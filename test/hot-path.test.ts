@@ -6,7 +6,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PUSH_SECRET, api, connect, push, sleep } from "./helpers";
+import { PUSH_SECRET, api, connect, push, untilExpired } from "./helpers";
 
 const stubOf = (room: string) => env.ROOMS.getByName(room);
 
@@ -72,7 +72,7 @@ describe("A room's seq across restarts", () => {
 
   it("Should go on counting after every logged message expired and was purged", async () => {
     await push([{ uid: "seq-purged", data: 0, ttl: 1 }, { uid: "seq-purged", data: 1, ttl: 1 }]);
-    await sleep(1500);
+    await untilExpired("uid:seq-purged", 2);
     await runDurableObjectAlarm(stubOf("uid:seq-purged"));
     await evictDurableObject(stubOf("uid:seq-purged"));
     expect(await initSeq("seq-purged")).toBe(2);
@@ -92,7 +92,7 @@ describe("Expiry without expires indexes", () => {
 
   it("Should purge what expired and leave the next sweep a minute away while rows remain", async () => {
     await push([{ uid: "sweep", data: "short", ttl: 1 }, { uid: "sweep", data: "soon", ttl: 5 }]);
-    await sleep(1500);
+    await untilExpired("uid:sweep");
     await runDurableObjectAlarm(stubOf("uid:sweep"));
     expect(await rows("uid:sweep")).toBe(1);
     const next = await runInDurableObject(stubOf("uid:sweep"), (_i, state) => state.storage.getAlarm());

@@ -1,9 +1,14 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, push, sleep } from "./helpers";
+import { api, connect, push, receivedBefore, untilExpired } from "./helpers";
+import { eventually, getJson } from "./presence-helpers";
 
 const stubOf = (room: string) => env.ROOMS.getByName(room);
 const frames = (messages: string[]) => messages.map((m) => JSON.parse(m));
+const dataOf = (messages: string[]) => frames(messages).map((f) => f.data);
+const connections = async (uid: string) => (await getJson(`/online/${uid}`)).connections as number;
+/** Resolves once the uid's room counts `n` connections (it has seen the closes). */
+const untilConnections = (uid: string, n: number) => eventually(() => connections(uid), (c) => c === n);
 
 describe("Hibernation", () => {
   it("Should keep delivering to a socket, with its uid and clientId, after the room hibernates", async () => {
@@ -57,8 +62,7 @@ describe("Offline queue and replay", () => {
     expect(got.map((f) => f.seq)).toEqual(batch.map((_, i) => i + 1));
     // Delivered once: a second connection does not get the queue again.
     const again = await connect("offline-1000");
-    await sleep(100);
-    expect(again.client.messages).toEqual([]);
+    expect(await receivedBefore(again.client, again.init)).toEqual([]);
   });
 
   it("Should replay exactly the missed messages to a client reconnecting with since", async () => {
@@ -66,13 +70,37 @@ describe("Offline queue and replay", () => {
     await push({ uid: "resumer", data: "seen" });
     const seen = await first.client.json(0);
     first.client.close();
-    await sleep(50);
+    await untilConnections("resumer", 0);
     await api("/push", { json: Array.from({ length: 500 }, (_, i) => ({ uid: "resumer", data: i })) });
-    const { client } = await connect("resumer", { extra: `since=${seen.seq}` });
-    const got = frames(await client.waitFor(500, 15_000));
-    expect(got.map((f) => f.data)).toEqual(Array.from({ length: 500 }, (_, i) => i));
-    await sleep(100);
-    expect(client.messages).toHaveLength(500);
+    const { client, init } = await connect("resumer", { extra: `since=${seen.seq}` });
+    await client.waitFor(500, 15_000);
+    expect(dataOf(await receivedBefore(client, init))).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
+  it("Should resume a tab with since while another tab of the uid stayed online: the missed messages, once", async () => {
+    // Nothing is queued here (a tab was online throughout), so only `since` can bring them back.
+    const uid = "two-tabs";
+    const first = await connect(uid);
+    const second = await connect(uid);
+    await push({ uid, data: "both saw it" });
+    const seen = await first.client.json(0);
+    first.client.close();
+    await untilConnections(uid, 1);
+    await api("/push", { json: ["a", "b", "c"].map((data) => ({ uid, data })) });
+    expect(dataOf(await second.client.waitFor(4))).toEqual(["both saw it", "a", "b", "c"]);
+    const back = await connect(uid, { extra: `since=${seen.seq}` });
+    expect(dataOf(await receivedBefore(back.client, back.init))).toEqual(["a", "b", "c"]);
+  });
+
+  it("Should count a since replay as delivered: a later connection without since does not get the queue again", async () => {
+    const uid = "since-clears";
+    await api("/push", { json: [1, 2, 3].map((data) => ({ uid, data })) });
+    const resumed = await connect(uid, { extra: "since=0" });
+    expect(dataOf(await resumed.client.waitFor(3))).toEqual([1, 2, 3]);
+    resumed.client.close();
+    await untilConnections(uid, 0);
+    const plain = await connect(uid);
+    expect(await receivedBefore(plain.client, plain.init)).toEqual([]);
   });
 
   it("Should replay a group's log after since, and not send it without since", async () => {
@@ -81,18 +109,19 @@ describe("Offline queue and replay", () => {
     await push({ group: "replay-room", data: "two" });
     const plain = await connect("g-plain", { groups, group: "replay-room" });
     const resumed = await connect("g-resumed", { groups, group: "replay-room", extra: "since=1" });
-    expect(frames(await resumed.client.waitFor(1)).map((f) => f.data)).toEqual(["two"]);
-    await sleep(100);
-    expect(plain.client.messages).toEqual([]);
+    expect(dataOf(await receivedBefore(resumed.client, resumed.init))).toEqual(["two"]);
+    expect(await receivedBefore(plain.client, plain.init)).toEqual([]);
   });
 
   it("Should not log a ttl 0 message nor replay an expired one", async () => {
     await push({ uid: "ttl-user", data: "live only", ttl: 0 });
     await push({ uid: "ttl-user", data: "short", ttl: 1 });
     await push({ uid: "ttl-user", data: "kept" });
-    await sleep(1100);
-    const { client } = await connect("ttl-user", { extra: "since=0" });
-    expect(frames(await client.waitFor(1)).map((f) => f.data)).toEqual(["kept"]);
+    // No alarm: the expired row stays in the table, so only the read can leave it out (the purge is the next test's).
+    await runInDurableObject(stubOf("uid:ttl-user"), (_i, state) => state.storage.deleteAlarm());
+    await untilExpired("uid:ttl-user");
+    const { client, init } = await connect("ttl-user", { extra: "since=0" });
+    expect(dataOf(await receivedBefore(client, init))).toEqual(["kept"]);
   });
 
   it("Should remove expired rows by alarm", async () => {
@@ -101,7 +130,7 @@ describe("Offline queue and replay", () => {
     const count = () => runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM log").one().n);
     expect(await count()).toBe(1);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
-    await sleep(1500);
+    await untilExpired("uid:purged");
     await runDurableObjectAlarm(stub);
     expect(await count()).toBe(0);
   });
@@ -109,9 +138,9 @@ describe("Offline queue and replay", () => {
   it("Should deliver a push that races a replay exactly once, after the replay", async () => {
     await api("/push", { json: Array.from({ length: 200 }, (_, i) => ({ uid: "racer", data: i })) });
     const [conn] = await Promise.all([connect("racer", { extra: "since=0" }), push({ uid: "racer", data: "live" })]);
-    const got = frames(await conn.client.waitFor(201, 15_000)).map((f) => f.data);
-    await sleep(100);
-    expect(conn.client.messages).toHaveLength(201);
+    await conn.client.waitFor(201, 15_000);
+    const got = dataOf(await receivedBefore(conn.client, conn.init));
+    expect(got).toHaveLength(201);
     expect(got.filter((d) => d === "live")).toHaveLength(1);
     expect(got.filter((d) => d !== "live")).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });

@@ -64,10 +64,6 @@ export function gatewayName(shard: number): GatewayName {
   return `gw:${shard}`;
 }
 
-// A gateway connection's id is shaped like a Pusher socket_id (`\d+\.\d+`) and names its shard
-// first, so the Worker routes `{"clientId"}` pushes and binds to it without a lookup table.
-const GATEWAY_CLIENT_ID = /^(\d{1,6})\.(\d{8,20})$/;
-
 /** What the directory lists as live: a room, or a gateway shard (it registers the same way). */
 export type ListedName = RoomName | GatewayName;
 
@@ -75,11 +71,26 @@ export function isGatewayName(name: string): name is GatewayName {
   return name.startsWith("gw:");
 }
 
-/** A new id for a connection held by gateway `shard`. */
-export function newGatewayClientId(shard: number, random: Uint8Array): string {
+// A gateway connection's id is shaped like a Pusher socket_id (`\d+\.\d+`, which the Pusher SDKs
+// check) and names its shard first, so the Worker routes `{"clientId"}` pushes and binds to it
+// without a lookup table.
+const GATEWAY_CLIENT_ID = /^(0|[1-9]\d{0,5})\.(\d{16})$/;
+const GATEWAY_ID_DIGITS = 16;
+
+/**
+ * A new id for a connection held by gateway shard `shard`. `random` is for tests.
+ * @example newGatewayClientId(3) // "3.4815162342108015"
+ */
+export function newGatewayClientId(shard: number, random?: Uint8Array): string {
+  if (!Number.isInteger(shard) || shard < 0 || shard > 999_999) throw new RangeError(`bad shard ${shard}`);
   let digits = "";
-  for (const byte of random) digits += String(byte % 10);
-  return `${shard}.${digits.padEnd(16, "0").slice(0, 16)}`;
+  while (digits.length < GATEWAY_ID_DIGITS) {
+    const bytes = random ?? crypto.getRandomValues(new Uint8Array(32));
+    // Bytes of 250 and over would make 0-5 likelier than 6-9: skip them.
+    for (const b of bytes) if (b < 250 && digits.length < GATEWAY_ID_DIGITS) digits += String(b % 10);
+    if (random && digits.length < GATEWAY_ID_DIGITS) throw new RangeError("not enough random bytes");
+  }
+  return `${shard}.${digits}`;
 }
 
 /** The gateway shard a connection id names, or null when it is not a gateway connection's id. */

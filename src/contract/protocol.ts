@@ -35,8 +35,11 @@ export interface ErrorFrame {
 export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited"
   | "budget_exceeded";
 
-/** What a client may send besides `ping`. */
-export type ClientFrame = { type: "publish"; data: unknown; echo: boolean };
+/**
+ * What a client may send besides `ping`: a publish to its group, or a message for the backend
+ * (delivered as a `client_message` webhook, GatewayWorker's onMessage).
+ */
+export type ClientFrame = { type: "publish"; data: unknown; echo: boolean } | { type: "message"; data: unknown };
 
 /** A message as it travels to a room: serialized once, sent to every socket as is. */
 export interface OutboundMessage {
@@ -48,6 +51,8 @@ export interface OutboundMessage {
   ts: number;
   /** The event name (Pusher's `event`; `POST /push`'s optional `event`); absent means `push`. */
   event?: string;
+  /** A client event on a presence channel: the sender's user_id (Pusher adds it). */
+  userId?: string;
 }
 
 /** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */
@@ -72,6 +77,10 @@ export function parseClientFrame(text: string): ClientFrame | { error: ClientErr
     return { error: "bad_frame", message: "frame must be a JSON object with a type" };
   }
   const frame = value as Record<string, unknown>;
+  if (frame.type === "message") {
+    if (!("data" in frame)) return { error: "bad_frame", message: "message needs data" };
+    return { type: "message", data: frame.data };
+  }
   if (frame.type !== "publish") {
     return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)}` };
   }

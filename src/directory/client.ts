@@ -1,6 +1,6 @@
 /** The Worker's calls to the room directory: all shards for stats and `all`, one for a uid. */
 import { ApiError } from "../contract/errors";
-import type { ListedName } from "../contract/names";
+import type { GatewayName, ListedName } from "../contract/names";
 import type { Env } from "../env";
 import type { RoomPushItem } from "../room/types";
 import type { DirectoryApi } from "../rpc";
@@ -90,4 +90,14 @@ export async function broadcastAll(env: Env, items: RoomPushItem[]): Promise<Bro
     }),
   );
   return tallies;
+}
+
+/** Every gateway shard that holds connections (each directory shard lists those that hash to it). */
+export async function liveGateways(env: Env): Promise<GatewayName[]> {
+  try {
+    return (await Promise.all(shardStubs(env).map((shard) => shard.gateways()))).flat();
+  } catch (err) {
+    logEvent("directory_failed", { what: "gateways", error: errorText(err) }, "error");
+    throw new ApiError(503, "unavailable", "a directory shard did not answer; retry");
+  }
 }

@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ListedName } from "../contract/names";
+import type { GatewayName, ListedName } from "../contract/names";
 import { listedStub, type Env } from "../env";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
 import { chunk, mapLimit } from "../util/async";
 import type { DirectoryApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
+import { PresenceEvents } from "../webhooks/presence";
+import { Webhooks } from "../webhooks/webhooks";
 import { safeDirectoryConfig, type DirectoryConfig } from "./config";
 import {
   addTally, emptyTally, tallyOf,
@@ -31,27 +33,49 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
   private readonly sql: SqlStorage;
   private readonly config: DirectoryConfig;
   private tablesReady = false;
+  private readonly hooks: Webhooks;
+  private readonly presence: PresenceEvents | null;
+  /** The alarm as last set; undefined until read from storage. */
+  private alarmAt: number | null | undefined = undefined;
+  private verifiedAt = -Infinity;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.config = safeDirectoryConfig(env);
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at));
+    const offlineDelayMs = this.hooks.config?.offlineDelayMs;
+    this.presence = offlineDelayMs === undefined ? null
+      : new PresenceEvents(this.sql, offlineDelayMs, (events) => this.hooks.emit(events), (at) => this.scheduleAlarm(at));
   }
 
   /** Applies a room's report; a registered room keeps the shard's ghost check alarm running. */
   async report(r: ShardReport): Promise<void> {
     this.tables();
-    for (const uid of r.remove) this.sql.exec("DELETE FROM members WHERE uid = ? AND room = ?", uid, r.room);
-    for (const uid of r.add) this.sql.exec("INSERT OR IGNORE INTO members (uid, room) VALUES (?, ?)", uid, r.room);
+    await this.alarmKnown();
+    const presence = this.presence;
+    for (const uid of r.remove) {
+      const gone = this.sql.exec("DELETE FROM members WHERE uid = ? AND room = ?", uid, r.room).rowsWritten > 0;
+      if (gone && presence) presence.memberRemoved(uid, r.room, this.rowsOf(uid));
+    }
+    for (const uid of r.add) {
+      const added = this.sql.exec("INSERT OR IGNORE INTO members (uid, room) VALUES (?, ?)", uid, r.room).rowsWritten > 0;
+      if (added && presence) presence.memberAdded(uid, r.room, this.rowsOf(uid));
+    }
     if (r.connections === undefined) return;
     const gateways = r.gateways ?? 0;
-    if (r.connections === 0 && gateways === 0) this.sql.exec("DELETE FROM rooms WHERE room = ?", r.room);
-    else {
-      this.sql.exec(
-        "INSERT INTO rooms (room, connections, gateways, seen) VALUES (?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET connections = excluded.connections, gateways = excluded.gateways, seen = excluded.seen",
-        r.room, r.connections, gateways, Date.now());
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.config.leaseMs);
+    if (r.connections === 0 && gateways === 0) {
+      const gone = this.sql.exec("DELETE FROM rooms WHERE room = ?", r.room).rowsWritten > 0;
+      if (gone) presence?.roomChanged(r.room, false);
+      return;
     }
+    // Only webhooks need to know whether the room is new: nobody else pays for the read.
+    const isNew = presence !== null && this.sql.exec("SELECT 1 FROM rooms WHERE room = ?", r.room).toArray().length === 0;
+    this.sql.exec(
+      "INSERT INTO rooms (room, connections, gateways, seen) VALUES (?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET connections = excluded.connections, gateways = excluded.gateways, seen = excluded.seen",
+      r.room, r.connections, gateways, Date.now());
+    if (isNew && presence) presence.roomChanged(r.room, true);
+    this.scheduleAlarm(Date.now() + this.config.leaseMs);
   }
 
   /** Counts over this shard: its live rooms, and the distinct uids it indexes. */
@@ -90,6 +114,11 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
       .map((r) => r.room.slice("group:".length));
   }
 
+  gateways(): GatewayName[] {
+    this.tables();
+    return this.sql.exec<{ room: GatewayName }>("SELECT room FROM rooms WHERE room >= 'gw:' AND room < 'gw;'").toArray().map((r) => r.room);
+  }
+
   /** Pushes `items` to every live room of this shard; one tally per item. */
   async broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]> {
     this.tables();
@@ -103,21 +132,46 @@ export class Directory extends DurableObject<Env> implements DirectoryApi {
     return this.fanOut(rooms, items, label);
   }
 
-  /** Ghost check: rooms that did not report for a day are asked to report now. */
+  /** Ghost check (rooms that did not report for a day are asked to report now), due offlines, webhooks. */
   async alarm(): Promise<void> {
     try {
       this.tables();
+      this.alarmAt = null;
       const now = Date.now();
-      const stale = this.sql
-        .exec<{ room: ListedName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - Math.max(VERIFY_AFTER_MS, 3 * this.config.leaseMs), VERIFY_BATCH)
-        .toArray();
-      await mapLimit(stale, CONCURRENCY, ({ room }) =>
-        listedStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: errorText(err) })));
+      if (now - this.verifiedAt >= this.config.leaseMs) {
+        this.verifiedAt = now;
+        await this.verify(now);
+      }
+      this.presence?.alarm((uid) => this.rowsOf(uid));
+      await this.hooks.alarm();
       const { n } = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rooms").one();
-      if (n > 0) await this.ctx.storage.setAlarm(now + this.config.leaseMs);
+      if (n > 0) this.scheduleAlarm(this.verifiedAt + this.config.leaseMs);
     } catch (err) {
       this.log("alarm", { error: errorText(err) });
     }
+  }
+
+  private async verify(now: number): Promise<void> {
+    const stale = this.sql
+      .exec<{ room: ListedName }>("SELECT room FROM rooms WHERE seen < ? LIMIT ?", now - Math.max(VERIFY_AFTER_MS, 3 * this.config.leaseMs), VERIFY_BATCH)
+      .toArray();
+    await mapLimit(stale, CONCURRENCY, ({ room }) =>
+      listedStub(this.env, room).resync().catch((err: unknown) => this.log("alarm", { room, error: errorText(err) })));
+  }
+
+  private rowsOf(uid: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members WHERE uid = ?", uid).one().n;
+  }
+
+  private async alarmKnown(): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+  }
+
+  // One alarm serves the ghost check, pending offlines and the webhook outbox: keep the earliest.
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== undefined && this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   // Calls at most `fanout` rooms or relays from this invocation: the tree is as deep as it must be.

@@ -51,3 +51,9 @@ export function addTally(into: BroadcastTally, from: BroadcastTally): void {
   into.rooms += from.rooms;
   into.failed += from.failed;
 }
+
+/** What a room's directory report says of its gateway subscribers. */
+export interface RemoteSummary {
+  uids: Set<string>;
+  gateways: number;
+}

@@ -91,3 +91,18 @@ export interface ClientInfo {
   groups: string[];
   session: Record<string, unknown> | null;
 }
+
+/** Headers the Worker sets on an upgrade it forwards to a gateway (never trusted from clients). */
+export const GATEWAY_HEADER = {
+  protocol: "x-edgepush-gw-protocol",
+  shard: "x-edgepush-gw-shard",
+  uid: "x-edgepush-uid",
+  groups: "x-edgepush-groups",
+  format: "x-edgepush-format",
+} as const;
+
+/** A backend operation's outcome, as plain data (an RPC carries no ApiError class). */
+export type OpResult = { ok: true } | { ok: false; status: 400 | 404 | 413 | 503; code: "bad_request" | "not_found" | "too_large" | "unavailable"; message: string };
+
+/** Largest session a connection may hold, as JSON text (GatewayWorker keeps sessions per connection). */
+export const MAX_SESSION_BYTES = 8 * 1024;

@@ -18,11 +18,14 @@ interface Window {
 export class RateLimiter<K extends object> {
   private readonly windows = new WeakMap<K, Window>();
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly windowMs = RATE_WINDOW_MS,
+  ) {}
 
   hit(key: K, now: number): RateVerdict {
     let window = this.windows.get(key);
-    if (!window || now - window.start >= RATE_WINDOW_MS) this.windows.set(key, (window = { start: now, count: 0 }));
+    if (!window || now - window.start >= this.windowMs) this.windows.set(key, (window = { start: now, count: 0 }));
     window.count++;
     if (window.count <= this.limit) return "ok";
     return window.count > 2 * this.limit ? "close" : "warn";

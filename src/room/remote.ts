@@ -41,6 +41,18 @@ export class RemoteSubscribers {
     return n;
   }
 
+  /** Every subscriber's clientId. */
+  clientIds(): string[] {
+    const out: string[] = [];
+    for (const m of this.byGateway.values()) out.push(...m.keys());
+    return out;
+  }
+
+  /** Gateways holding a subscriber of `uid`. */
+  gatewaysOf(uid: string): GatewayName[] {
+    return [...this.byGateway].filter(([, m]) => [...m.values()].some((e) => e.uid === uid)).map(([g]) => g);
+  }
+
   /** Gateways holding at least one subscriber. */
   gateways(): GatewayName[] {
     return [...this.byGateway.keys()];

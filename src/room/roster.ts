@@ -4,17 +4,19 @@ import { CLOSE_HEARTBEAT, CLOSE_INTERNAL } from "../contract/protocol";
 import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
-import { RoomReporter } from "./reporter";
-import type { RemoteSummary, SocketAttachment, SocketTarget } from "./types";
+import { ReportLoop } from "../directory/report-loop";
+import { RoomReporter } from "../directory/reporter";
+import type { RemoteSummary } from "../directory/types";
+import type { SocketAttachment, SocketTarget } from "./types";
 
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
-/** Longest a connect or close waits for the directory before going on without it. */
-const SETTLE_MS = 5_000;
 
-/** The room's socket map; tells its listener whenever a socket comes or goes. */
+/** The room's socket map; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
   onChange: (() => void) | null = null;
+  /** A socket left the map, closed with `code` (1006 when no code is known). */
+  onRemove: ((attachment: SocketAttachment, code: number) => void) | null = null;
 
   override set(ws: WebSocket, attachment: SocketAttachment): this {
     const added = !this.has(ws);
@@ -23,9 +25,13 @@ export class SocketMap extends Map<WebSocket, SocketAttachment> {
     return this;
   }
 
-  override delete(ws: WebSocket): boolean {
+  override delete(ws: WebSocket, code = 1006): boolean {
+    const attachment = this.get(ws);
     const removed = super.delete(ws);
-    if (removed) this.onChange?.();
+    if (removed) {
+      this.onRemove?.(attachment!, code);
+      this.onChange?.();
+    }
     return removed;
   }
 }
@@ -37,9 +43,7 @@ export class SocketMap extends Map<WebSocket, SocketAttachment> {
 export class RoomRoster {
   private readonly config: DirectoryConfig;
   private readonly reporter: RoomReporter;
-  private running: Promise<void> | null = null;
-  private dirty = false;
-  private forced = false;
+  private readonly loop: ReportLoop;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -52,28 +56,26 @@ export class RoomRoster {
   ) {
     this.config = safeDirectoryConfig(env);
     this.reporter = new RoomReporter(ctx.storage.sql, env, this.config);
+    this.loop = new ReportLoop((force) => this.report(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
     sockets.onChange = () => this.touch();
   }
 
   /** Resolves once every change so far reached the directory (or was left to the alarm). */
   settled(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
-    // A pending timer would keep the room from hibernating: clear it as soon as the report lands.
-    return Promise.race([this.running, timeout]).finally(() => clearTimeout(timer));
+    return this.loop.settled();
   }
 
   /** Re-sends the room's whole state; a shard calls it on a room that went quiet. */
   resync(): Promise<void> {
-    return this.sync(true);
+    return this.loop.sync(true);
   }
 
   /** Closes the target's sockets with `code`; resolves with how many once the directory knows. */
   async close(target: SocketTarget, code: number, reason: string): Promise<number> {
-    const tag = "uid" in target ? `u:${target.uid}` : `c:${target.clientId}`;
+    const sockets = "all" in target ? [...this.sockets.keys()]
+      : this.ctx.getWebSockets("uid" in target ? `u:${target.uid}` : `c:${target.clientId}`);
     let closed = 0;
-    for (const ws of this.ctx.getWebSockets(tag)) {
+    for (const ws of sockets) {
       if (!this.sockets.has(ws)) continue;
       this.closeSocket(ws, code, reason);
       closed++;
@@ -105,7 +107,7 @@ export class RoomRoster {
    */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
-    await this.sync(false);
+    await this.loop.sync();
     if (this.sockets.size === 0) return;
     this.scheduleAlarm(now + this.config.leaseMs);
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
@@ -118,28 +120,16 @@ export class RoomRoster {
       this.scheduleAlarm(now + this.config.leaseMs);
       if (this.config.heartbeatMs > 0) this.scheduleAlarm(now + this.config.heartbeatMs);
     }
-    this.ctx.waitUntil(this.sync(false));
+    this.ctx.waitUntil(this.loop.sync());
   }
 
-  private sync(force: boolean): Promise<void> {
-    this.dirty = true;
-    this.forced ||= force;
-    return (this.running ??= this.drain().finally(() => (this.running = null)));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      const force = this.forced;
-      this.forced = false;
-      const room = this.room();
-      if (!room) return;
-      const ok = await this.reporter.report(room, [...this.sockets.values()], this.remote(), force).catch((err: unknown) => {
-        logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
-        return false;
-      });
-      if (!ok) this.scheduleAlarm(Date.now() + RETRY_MS);
-    }
+  private async report(force: boolean): Promise<boolean> {
+    const room = this.room();
+    if (!room) return true;
+    return this.reporter.report(room, [...this.sockets.values()], this.remote(), force).catch((err: unknown) => {
+      logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
+      return false;
+    });
   }
 
   // Closes sockets whose last `ping` (or connect, if they never pinged) is older than the
@@ -159,7 +149,7 @@ export class RoomRoster {
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
-    this.sockets.delete(ws);
+    this.sockets.delete(ws, code);
     try {
       ws.close(code, reason);
     } catch {

@@ -44,13 +44,7 @@ export interface RoomPushResult {
 }
 
 /** The connections of one target in a room: a uid's sockets, or one clientId. */
-export type SocketTarget = { uid: string } | { clientId: string };
-
-/** What a room's directory report says of its gateway subscribers. */
-export interface RemoteSummary {
-  uids: Set<string>;
-  gateways: number;
-}
+export type SocketTarget = { uid: string } | { clientId: string } | { all: true };
 
 /** Who is connected to a room. */
 export interface RoomPresence {

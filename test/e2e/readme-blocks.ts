@@ -10,12 +10,17 @@ export interface CodeBlock {
   code: string;
   /** `<!-- not-run: why -->` right before the fence. */
   notRun?: string;
-  /** Output the block promises: `# → …` / `// → …` lines in it and `<!-- expect: … -->` before it. */
+  /**
+   * Lines the block promises on stdout: `# → …` / `// → …` lines in it and `<!-- expect: … -->`
+   * before it. Each is a whole line of output; `…` stands for any text.
+   */
   expects: string[];
+  /** Lines it promises on stderr: `<!-- expect-stderr: … -->` before it. */
+  stderrExpects: string[];
 }
 
 const FENCE = /^```([\w-]*)\s*$/;
-const DIRECTIVE = /^<!--\s*(not-run|expect):\s*(.*?)\s*-->$/;
+const DIRECTIVE = /^<!--\s*(not-run|expect|expect-stderr):\s*(.*?)\s*-->$/;
 const ARROW = /(?:^|\s)(?:#|\/\/) → (.+)$/;
 
 /** Every fenced block of `markdown`, in order. */
@@ -28,13 +33,16 @@ export function codeBlocks(markdown: string): CodeBlock[] {
     const end = lines.findIndex((l, j) => j > i && l.startsWith("```"));
     if (end < 0) throw new Error(`README line ${i + 1}: a code fence is never closed`);
     const code = lines.slice(i + 1, end).join("\n");
-    const block: CodeBlock = { index: blocks.length + 1, line: i + 1, lang: open[1].toLowerCase(), code, expects: [] };
+    const block: CodeBlock = {
+      index: blocks.length + 1, line: i + 1, lang: open[1].toLowerCase(), code, expects: [], stderrExpects: [],
+    };
     // Directives are the HTML comments on the lines just above the fence.
     for (let j = i - 1; j >= 0; j--) {
       const directive = DIRECTIVE.exec(lines[j].trim());
       if (!directive) break;
       if (directive[1] === "not-run") block.notRun = directive[2];
-      else block.expects.unshift(directive[2]);
+      else if (directive[1] === "expect") block.expects.unshift(directive[2]);
+      else block.stderrExpects.unshift(directive[2]);
     }
     for (const line of code.split("\n")) {
       const arrow = ARROW.exec(line);
@@ -46,10 +54,25 @@ export function codeBlocks(markdown: string): CodeBlock[] {
   return blocks;
 }
 
-/** A promised output as a pattern: `…` stands for any text, everything else is literal. */
+/** A promised line as a pattern for one whole line: `…` stands for any text, everything else is literal. */
 export function expectation(text: string): RegExp {
   const parts = text.split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(parts.join(".*?"));
+  return new RegExp(`^${parts.join(".*")}$`);
+}
+
+/**
+ * The promised lines that `output` does not have, each needing a whole line of its own (in any
+ * order: a background client prints between the script's lines).
+ */
+export function unmet(promised: string[], output: string): string[] {
+  const lines = output.split("\n").map((line) => line.replace(/\r$/, ""));
+  const used = new Set<number>();
+  return promised.filter((text) => {
+    const pattern = expectation(text);
+    const at = lines.findIndex((line, i) => !used.has(i) && pattern.test(line));
+    if (at >= 0) used.add(at);
+    return at < 0;
+  });
 }
 
 /**

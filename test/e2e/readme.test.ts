@@ -1,15 +1,16 @@
 /**
  * The README as a newcomer follows it: every code block runs, in order, in one session on a fresh
  * copy of the project (no .dev.vars, no .wrangler state), with the user's Node and the ports
- * swapped for free ones. A block shows what it prints with `# → …` / `// → …` lines, and they are
- * checked. Blocks that cannot run here say why with `<!-- not-run: why -->`.
+ * swapped for free ones. A block shows what it prints with `# → …` / `// → …` lines, and each is
+ * checked as a whole line of its stdout (`<!-- expect-stderr: … -->` for stderr). Blocks that
+ * cannot run here say why with `<!-- not-run: why -->`. A block that fails does so within 30 s.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeBlocks, expectation, localize, type CodeBlock } from "./readme-blocks";
+import { codeBlocks, localize, unmet, type CodeBlock } from "./readme-blocks";
 import { freePort } from "./wrangler-dev";
 
 const blocks = codeBlocks(readFileSync("README.md", "utf8"));
@@ -18,10 +19,16 @@ const runnable = blocks.filter((b) => !b.notRun && RUNNERS.includes(b.lang));
 /** Browser-side code: it keeps running as a client while the blocks after it push to it. */
 const isClient = (b: CodeBlock) => ["js", "javascript"].includes(b.lang) && /new WebSocket\(|EdgePushClient/.test(b.code);
 
+/** How long a block may take to show it works (its exit, and its promised lines): a failing one fails within 30 s. */
+const BLOCK_MS = 25_000;
+/** How long output may trail a block's exit: its background jobs (the tour's client) print after the script ends. */
+const TRAIL_MS = 5000;
+
 interface Run {
   block: CodeBlock;
   child: ChildProcess;
-  output: string;
+  stdout: string;
+  stderr: string;
   exit: number | null;
 }
 const runs: Run[] = [];
@@ -29,8 +36,23 @@ let session: string;
 let port: number;
 let shimPort: number;
 
+/**
+ * Read by the blocks' bash (BASH_ENV): curl's answer goes out as one line, written at once, as a
+ * terminal shows it on a line of its own (the prompt follows). Otherwise the output of `npm start &`
+ * or of a background client, printing meanwhile, lands inside or right after it.
+ */
+const CURL_LINES = `curl() {
+  local out rc=0
+  out=$(command curl "$@") || rc=$?
+  [ -z "$out" ] || printf '%s\\n' "$out"
+  return $rc
+}
+`;
+const BASH_ENV = ".readme-test-bash-env";
+
 beforeAll(async () => {
   session = freshCopy();
+  writeFileSync(join(session, BASH_ENV), CURL_LINES);
   [port, shimPort] = [await freePort(), await freePort()];
 });
 afterAll(async () => {
@@ -55,7 +77,7 @@ function freshCopy(): string {
 function shellEnv(): NodeJS.ProcessEnv {
   const PATH = (process.env.PATH ?? "").split(delimiter).filter((d) => !d.includes("node_modules")).join(delimiter);
   const env: NodeJS.ProcessEnv = {
-    PATH, HOME: process.env.HOME, PORT: String(port), SHIM_PORT: String(shimPort),
+    PATH, HOME: process.env.HOME, BASH_ENV: join(session, BASH_ENV), PORT: String(port), SHIM_PORT: String(shimPort),
     // The README's default URL, moved to the session's port like the URLs in the blocks.
     EDGEPUSH_URL: `http://127.0.0.1:${port}`,
     WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -81,28 +103,57 @@ function command(block: CodeBlock, code: string): [string, string[]] {
     }
     case "php":
       return ["php", ["-r", code.replace(/^<\?php\s*/, "")]];
+    case "json":
+      // The README's JSON is a `POST /push` body: it must be accepted as one.
+      return [process.execPath, ["--input-type=module", "-e", postPushBody(code)]];
     default:
       throw new Error(`no runner for ${block.lang}`);
   }
+}
+
+function postPushBody(body: string): string {
+  return `const res = await fetch(process.env.EDGEPUSH_URL + "/push", {
+    method: "POST", body: ${JSON.stringify(body)},
+    headers: { Authorization: "Bearer " + process.env.PUSH_SECRET, "Content-Type": "application/json" },
+  });
+  const text = await res.text();
+  console.log(res.status, text);
+  const answer = JSON.parse(text);
+  process.exit(res.status === 200 && [answer.results ?? answer].flat().every((a) => a.ok === true) ? 0 : 1);`;
 }
 
 function start(block: CodeBlock): Run {
   const [cmd, args] = command(block, localize(block.code, port, shimPort));
   // Its own process group, so a background `npm start &` can be stopped with everything it started.
   const child = spawn(cmd, args, { cwd: session, env: shellEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const run: Run = { block, child, output: "", exit: null };
-  child.stdout!.on("data", (d) => (run.output += d));
-  child.stderr!.on("data", (d) => (run.output += d));
+  const run: Run = { block, child, stdout: "", stderr: "", exit: null };
+  child.stdout!.on("data", (d) => (run.stdout += d));
+  child.stderr!.on("data", (d) => (run.stderr += d));
   child.on("exit", (code, signal) => (run.exit = code ?? (signal ? 128 : -1)));
+  // A runner that is not installed fails the block at once, not at the deadline.
+  child.on("error", (err) => {
+    run.stderr += `${err.message}\n`;
+    run.exit ??= 127;
+  });
   runs.push(run);
   return run;
 }
 
-const missing = (run: Run) => run.block.expects.filter((e) => !expectation(e).test(run.output));
+const missing = (run: Run) => [
+  ...unmet(run.block.expects, run.stdout),
+  ...unmet(run.block.stderrExpects, run.stderr).map((e) => `stderr: ${e}`),
+];
+const shown = (run: Run) => `exit ${run.exit}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
 
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+/** Connections the session's edgepush counts (GET /stats); 0 before it is up. */
+async function connections(): Promise<number> {
+  const env = shellEnv();
+  const res = await fetch(`${env.EDGEPUSH_URL}/stats`, { headers: { Authorization: `Bearer ${env.PUSH_SECRET}` } }).catch(() => null);
+  return res?.ok ? ((await res.json()) as { connections: number }).connections : 0;
+}
+
+async function until(done: () => boolean | Promise<boolean>, deadline: number): Promise<void> {
+  while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 function stopGroup(child: ChildProcess): Promise<void> {
@@ -131,25 +182,29 @@ describe("README, followed block by block", () => {
   it.each(runnable.map((b) => [`${b.index} (${b.lang}, line ${b.line})`, b] as const))(
     "Should run README block %s and print what it promises",
     async (_name, block) => {
-      if (block.lang === "json") return void expect(() => JSON.parse(block.code)).not.toThrow();
-      const run = start(block);
+      const deadline = Date.now() + BLOCK_MS;
       if (isClient(block)) {
-        // A client runs on while the next blocks push to it; it must at least start cleanly.
-        await until(() => run.exit !== null, 3000);
-        expect({ exit: run.exit, output: run.output }).toEqual({ exit: null, output: expect.any(String) });
+        // A client runs on while the next blocks push to it: it is ready once edgepush counts its
+        // connection, and what it prints is checked after them.
+        expect(block.expects.length + block.stderrExpects.length, "a client block must say what it prints").toBeGreaterThan(0);
+        const before = await connections();
+        const run = start(block);
+        let connected = false;
+        await until(async () => run.exit !== null || (connected = (await connections()) > before), deadline);
+        expect({ connected, exit: run.exit }, shown(run)).toEqual({ connected: true, exit: null });
         return;
       }
-      await until(() => run.exit !== null, 150_000);
-      // Background jobs (the tour's client) may print after the script ends.
-      await until(() => missing(run).length === 0, 10_000);
-      expect({ exit: run.exit, missing: missing(run) }, run.output).toEqual({ exit: 0, missing: [] });
+      const run = start(block);
+      await until(() => run.exit !== null, deadline);
+      if (run.exit === 0) await until(() => missing(run).length === 0, Math.min(deadline, Date.now() + TRAIL_MS));
+      expect({ exit: run.exit, missing: missing(run) }, shown(run)).toEqual({ exit: 0, missing: [] });
     },
-    180_000,
+    BLOCK_MS + 10_000,
   );
 
   it("Should have shown every client block the pushes the README promises", async () => {
     const clients = runs.filter((r) => isClient(r.block));
-    await until(() => clients.every((r) => missing(r).length === 0), 15_000);
-    for (const run of clients) expect({ line: run.block.line, missing: missing(run) }, run.output).toEqual({ line: run.block.line, missing: [] });
-  }, 30_000);
+    await until(() => clients.every((r) => missing(r).length === 0), Date.now() + BLOCK_MS);
+    for (const run of clients) expect({ line: run.block.line, missing: missing(run) }, shown(run)).toEqual({ line: run.block.line, missing: [] });
+  }, BLOCK_MS + 10_000);
 });

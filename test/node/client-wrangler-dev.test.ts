@@ -27,8 +27,10 @@ const token = (uid: string, groups: string[] = [], ttl = 300) =>
 
 const push = (body: unknown) => backendPush(server, body);
 
+const BACKOFF = { minDelay: 50, maxDelay: 200 };
+
 function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">, url = proxy.url) {
-  const client = new EdgePushClient({ url, backoff: { minDelay: 50, maxDelay: 200 }, ...options });
+  const client = new EdgePushClient({ url, backoff: BACKOFF, ...options });
   clients.push(client);
   return { client, events: queueEvents(client) };
 }
@@ -43,11 +45,28 @@ async function backend(method: string, path: string, body?: unknown): Promise<Re
   return (await res.json()) as Record<string, unknown>;
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves on a timer due after the latest reconnect the client could have armed when it saw a
+ * close: Node runs timers in the order they are due, so by then any retry has started (and
+ * `reconnecting` was emitted when it was armed).
+ */
+const afterAnyRetry = () => new Promise((r) => setTimeout(r, BACKOFF.maxDelay + 50));
+
+/** A second tab of `uid`, straight to the server (not through the proxy): it stays online throughout. */
+async function otherTab(uid: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${server.wsUrl}/ws?token=${await token(uid)}`);
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("message", resolve, { once: true });
+    ws.addEventListener("error", reject, { once: true });
+  });
+  return ws;
+}
 
 describe("EdgePushClient against wrangler dev", () => {
   it("Should lose nothing and double nothing across a forced disconnect", async () => {
     const uid = `resume-${Date.now()}`;
+    // With another tab of the uid online nothing is queued: the resume has to come from `since`.
+    const tab = await otherTab(uid);
     const { client, events } = start({ getToken: () => token(uid) });
     await client.connect();
     for (let n = 1; n <= 5; n++) await push({ uid, id: `m${n}`, data: { n } });
@@ -63,12 +82,14 @@ describe("EdgePushClient against wrangler dev", () => {
     expect(first).toMatchObject({ group: null, uid, resumed: false });
     expect(again).toMatchObject({ group: null, uid, resumed: true });
     for (let n = 11; n <= 15; n++) await push({ uid, id: `m${n}`, data: { n } });
+    // The sentinel: once it is here, everything pushed before it is too.
+    await push({ uid, id: "sentinel", data: { n: 0 }, ttl: 0 });
+    while ((await events.message.next()).id !== "sentinel");
 
-    await events.message.count(15);
-    await pause(300);
-    const got = events.message.items;
+    const got = events.message.items.slice(0, -1);
     expect(got.map((m) => (m.data as { n: number }).n)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     expect(new Set(got.map((m) => m.id)).size).toBe(15);
+    tab.close();
     const lastBeforeCut = got[4].seq;
     expect(proxy.requests.items.at(-1)).toContain(`since=${lastBeforeCut}`);
   });
@@ -128,7 +149,7 @@ describe("EdgePushClient against wrangler dev", () => {
 
     expect(await backend("DELETE", `/groups/${group}/members/${uid}`)).toMatchObject({ closed: 1 });
     expect(await events.close.next()).toMatchObject({ group, code: 4001, willReconnect: false });
-    await pause(500);
+    await afterAnyRetry();
     expect(events.reconnecting.items).toEqual([]);
     expect(client.groups()).toEqual([]);
     expect(client.isOpen()).toBe(true);
@@ -145,7 +166,7 @@ describe("EdgePushClient against wrangler dev", () => {
     expect(closes.map((c) => [c.group, c.code, c.reason, c.willReconnect]).sort()).toEqual(
       [[group, 4000, "bye", false], [null, 4000, "bye", false]].sort(),
     );
-    await pause(500);
+    await afterAnyRetry();
     expect(events.reconnecting.items).toEqual([]);
     expect(client.isOpen()).toBe(false);
     expect(client.isOpen(group)).toBe(false);

@@ -130,3 +130,18 @@ export async function waitFor<T>(check: () => T | undefined, what: string | (() 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The uid of the sentinel's line, for tests to leave out of what the fake edgepush received. */
+export const SENTINEL_UID = "on-sentinel";
+
+/**
+ * Sends a line from another backend and waits for its answer. It is written after, and travels
+ * further than (shim, edgepush, shim, backend), anything the shim was about to write or push:
+ * once it is back, "nothing else came" is checked without guessing a sleep.
+ */
+export async function sentinel(port: number): Promise<void> {
+  const backend = await connectBackend(port);
+  backend.socket.write(`{"uid":"${SENTINEL_UID}"}\n`);
+  await backend.lines(1);
+  backend.socket.destroy();
+}

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startShim, type Shim, type ShimOptions } from "../../shim/server";
-import { FAKE_SECRET, connectBackend, sleep, startFakeEdgepush, waitFor, type FakeEdgepush } from "./shim-helpers";
+import {
+  FAKE_SECRET, SENTINEL_UID, connectBackend, sentinel, sleep, startFakeEdgepush, waitFor, type FakeEdgepush,
+} from "./shim-helpers";
 
 let edge: FakeEdgepush;
 let shim: Shim;
@@ -31,6 +33,8 @@ afterEach(async () => {
 });
 
 const seedLine = (uid: string, extra = "") => `{"uid":"${uid}","percent":"88%"${extra}}`;
+/** What the fake edgepush received, without the sentinels' lines. */
+const pushed = () => edge.received.filter((r) => !r.body.includes(SENTINEL_UID));
 
 describe("shim answers", () => {
   it("Should answer ok for a live uid and fail for an offline one, one line each", async () => {
@@ -96,7 +100,8 @@ describe("shim framing", () => {
     const backend = await connectBackend(shim.port);
     backend.socket.write(`${seedLine("on-slow")}\n{bad json\n${seedLine("on-next")}\n`);
     await edge.waitForRequests(1);
-    await sleep(100);
+    await waitFor(() => logged.find((l) => l.includes("line 2:")), "line 2 settled");
+    await sentinel(shim.port);
     expect(logged).toEqual([expect.stringMatching(/line 2: line is not valid JSON/)]);
     expect(backend.text()).toBe("");
     edge.release("on-slow");
@@ -109,11 +114,11 @@ describe("shim framing", () => {
     const rest = ["on-2", "off-3", "on-4", "on-5"].map((uid) => seedLine(uid));
     backend.socket.write(`${seedLine("on-first")}\n${rest.join("\n")}\n`);
     await edge.waitForRequests(1);
-    await sleep(100);
-    expect(edge.received).toHaveLength(1);
+    await sentinel(shim.port);
+    expect(pushed()).toHaveLength(1);
     edge.release("on-first");
     expect(await backend.lines(5)).toEqual(["ok", "ok", "fail", "ok", "ok"]);
-    expect(edge.received.map((r) => r.body)).toEqual([seedLine("on-first"), `[${rest.join(",")}]`]);
+    expect(pushed().map((r) => r.body)).toEqual([seedLine("on-first"), `[${rest.join(",")}]`]);
   });
 
   it("Should push many backends' lines concurrently", async () => {
@@ -181,12 +186,13 @@ describe("shim connections", () => {
     const left = await waitFor(() => logged.find((l) => l.includes(" left: ")), "the log line about the lost connection");
     expect(left).toMatch(new RegExp(`left: 3 answers undelivered .*; an unfinished line of ${cut.length} bytes dropped`));
     edge.release("on-1");
-    await sleep(100);
-    expect(edge.received.flatMap((r) => [JSON.parse(r.body)].flat().map((m: { uid: string }) => m.uid))).toEqual(["on-1", "off-2", "on-3"]);
-
+    const uids = () => edge.received.flatMap((r) => [JSON.parse(r.body)].flat().map((m: { uid: string }) => m.uid));
+    await waitFor(() => (uids().length >= 3 ? true : undefined), "the lines after the held one");
+    // The next backend's line is the sentinel: once it is answered, nothing of the first is still on its way.
     const next = await connectBackend(shim.port);
     next.socket.write(`${seedLine("on-4")}\n`);
     expect(await next.lines(1)).toEqual(["ok"]);
+    expect(uids()).toEqual(["on-1", "off-2", "on-3", "on-4"]);
   });
 
   it("Should answer a backend that half-closes after its last line, then close", async () => {

@@ -16,7 +16,7 @@ describe("protocol", () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
         const frame = parseClientFrame(text);
-        expect("error" in frame || frame.type === "publish").toBe(true);
+        expect("error" in frame || frame.type === "publish" || frame.type === "message").toBe(true);
       }),
     );
   });
@@ -27,5 +27,11 @@ describe("protocol", () => {
     expect(parseClientFrame('{"type":"publish","data":1,"echo":"no"}')).toMatchObject({ error: "bad_frame" });
     expect(parseClientFrame('{"type":"publish"}')).toMatchObject({ error: "bad_frame" });
     expect(parseClientFrame("[1]")).toMatchObject({ error: "bad_frame" });
+  });
+
+  it("Should parse a message for the backend, with any data, and refuse one without data", () => {
+    expect(parseClientFrame('{"type":"message","data":{"text":"hi"}}')).toEqual({ type: "message", data: { text: "hi" } });
+    expect(parseClientFrame('{"type":"message","data":null}')).toEqual({ type: "message", data: null });
+    expect(parseClientFrame('{"type":"message"}')).toMatchObject({ error: "bad_frame", message: "message needs data" });
   });
 });

@@ -6,6 +6,7 @@ import { legacyHandshakeEnabled, requireSecret, roomStub, type Env } from "../..
 import { ROOM_HEADER } from "../../room/types";
 import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
+import { checkOrigin, requireUpgrade } from "../upgrade";
 import { checkName } from "../push-schema";
 import { verifyClientToken } from "../tokens";
 
@@ -37,7 +38,7 @@ async function connect(c: AppContext): Promise<Response> {
   const token = c.req.query("token");
   if (!token) {
     if (!legacyHandshakeEnabled(c.env)) throw new ApiError(401, "unauthorized", "missing token: connect to /ws?token=JWT");
-    requireUpgrade(isUpgrade);
+    requireUpgrade(isUpgrade, "/ws");
     return legacyRelay(c.env);
   }
   const claims = await verifyClientToken(token, requireSecret(c.env, "TOKEN_SECRET"));
@@ -48,7 +49,7 @@ async function connect(c: AppContext): Promise<Response> {
     if (!claims.groups.includes(group)) throw new ApiError(403, "forbidden", `token does not allow group ${group}`);
     room = roomName("group", group);
   }
-  requireUpgrade(isUpgrade);
+  requireUpgrade(isUpgrade, "/ws");
   const headers = new Headers(c.req.raw.headers);
   headers.set(ROOM_HEADER.room, room);
   headers.set(ROOM_HEADER.uid, claims.uid);
@@ -57,16 +58,6 @@ async function connect(c: AppContext): Promise<Response> {
   else headers.delete(ROOM_HEADER.since);
   headers.delete(ROOM_HEADER.legacy);
   return roomStub(c.env, room).fetch(new Request(c.req.raw, { headers }));
-}
-
-function requireUpgrade(isUpgrade: boolean): void {
-  if (!isUpgrade) throw new ApiError(426, "upgrade_required", "GET /ws needs Upgrade: websocket");
-}
-
-function checkOrigin(env: Env, origin: string | undefined): void {
-  if (!env.ALLOWED_ORIGINS || origin === undefined) return;
-  const allowed = env.ALLOWED_ORIGINS.split(",").map((o) => o.trim());
-  if (!allowed.includes(origin)) throw new ApiError(403, "forbidden", `origin ${origin} is not in ALLOWED_ORIGINS`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../contract/errors";
 import { gatewayName, gatewayOfClientId, roomName, roomOfClientId, type ListedName } from "../../contract/names";
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, type JoinFrame } from "../../contract/protocol";
+import { CLOSE_KICKED, type JoinFrame } from "../../contract/protocol";
 import { roomsOfUid } from "../../directory/client";
 import { listedStub, requireSecret, roomStub, type Env } from "../../env";
 import type { SocketTarget } from "../../room/types";
@@ -33,7 +33,7 @@ export const memberRoutes = new Hono<{ Bindings: Env }>()
   .delete("/groups/:group/members/:uid", async (c) => {
     const group = checkName(c.req.param("group"), "group");
     const uid = checkName(c.req.param("uid"), "uid");
-    const closed = await closeIn(c.env, [roomName("group", group)], { uid }, CLOSE_REMOVED_FROM_GROUP, "removed from group");
+    const closed = await roomStub(c.env, roomName("group", group)).revoke(roomName("group", group), uid);
     return c.json({ ok: true, uid, group, closed });
   })
   .post("/kick", async (c) => {

@@ -1,10 +1,9 @@
-/** A room's side of the directory: what it last told the shards, and the diff it sends next. */
-import type { RoomName } from "../contract/names";
-import { shardName, shardOf, type DirectoryConfig } from "../directory/config";
-import type { ShardReport } from "../directory/types";
+/** A room's (or gateway's) side of the directory: what it last told the shards, and the diff it sends next. */
+import type { ListedName } from "../contract/names";
+import { shardName, shardOf, type DirectoryConfig } from "./config";
+import type { RemoteSummary, ShardReport } from "./types";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
-import type { RemoteSummary, SocketAttachment } from "./types";
 
 /** What the shards have acknowledged, mirrored in the room's own storage. */
 interface Reported {
@@ -33,7 +32,7 @@ export class RoomReporter {
    * Reports `sockets` of `room`; `force` re-sends the connection count even when unchanged
    * (a shard checking on a quiet room). Returns false when a shard did not answer; what it missed goes next time.
    */
-  async report(room: RoomName, sockets: Iterable<SocketAttachment>, remote: RemoteSummary, force: boolean): Promise<boolean> {
+  async report(room: ListedName, sockets: Iterable<{ uid: string | null }>, remote: RemoteSummary, force: boolean): Promise<boolean> {
     const state = this.load();
     if (state.shards !== this.config.shards) {
       // DIRECTORY_SHARDS changed: withdraw everything from the old layout, then report afresh.
@@ -46,9 +45,9 @@ export class RoomReporter {
     }
     let connections = 0;
     const uids = new Set<string>(remote.uids);
-    for (const attachment of sockets) {
+    for (const socket of sockets) {
       connections++;
-      uids.add(attachment.uid);
+      if (socket.uid !== null) uids.add(socket.uid);
     }
     const reports = new Reports(room, this.config.shards);
     for (const uid of uids) if (!state.uids.has(uid)) reports.forUid(uid).add.push(uid);
@@ -124,7 +123,7 @@ class Reports {
   readonly byShard = new Map<number, ShardReport>();
 
   constructor(
-    private readonly room: RoomName,
+    private readonly room: ListedName,
     private readonly shards: number,
   ) {}
 

@@ -1,0 +1,47 @@
+/**
+ * Keeps one directory report in flight per Durable Object: changes made while a report is on
+ * its way are carried by the next one, so a burst of connects costs a few reports, not one each.
+ */
+
+/** Longest a connect or close waits for the directory before going on without it. */
+const SETTLE_MS = 5_000;
+
+export class ReportLoop {
+  private running: Promise<void> | null = null;
+  private dirty = false;
+  private forced = false;
+
+  /**
+   * @param send reports the current state (`force`: even when unchanged); false when a shard missed it
+   * @param onMissed called when a report did not land (the caller retries from its alarm)
+   */
+  constructor(
+    private readonly send: (force: boolean) => Promise<boolean>,
+    private readonly onMissed: () => void,
+  ) {}
+
+  /** Something changed: report it once the report in flight (if any) is done. */
+  sync(force = false): Promise<void> {
+    this.dirty = true;
+    this.forced ||= force;
+    return (this.running ??= this.drain().finally(() => (this.running = null)));
+  }
+
+  /** Resolves once every change so far reached the directory (or after SETTLE_MS). */
+  settled(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
+    // A pending timer would keep the object from hibernating: clear it as soon as the report lands.
+    return Promise.race([this.running, timeout]).finally(() => clearTimeout(timer!));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const force = this.forced;
+      this.forced = false;
+      if (!(await this.send(force))) this.onMissed();
+    }
+  }
+}

@@ -1,0 +1,340 @@
+import { DurableObject } from "cloudflare:workers";
+import { ApiError, errorBody } from "../contract/errors";
+import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
+import { CLOSE_INTERNAL, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
+import { safeDirectoryConfig } from "../directory/config";
+import { ReportLoop } from "../directory/report-loop";
+import { RoomReporter } from "../directory/reporter";
+import { roomStub, safeLimits, type Env, type Limits } from "../env";
+import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
+import type { GatewayApi } from "../rpc";
+import { errorText, logEvent } from "../util/log";
+import { utf8Length } from "../util/text";
+import { Connections } from "./connections";
+import { ClientOperations } from "./gatewayworker/operations";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
+import type { GatewayHost } from "./protocol";
+import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
+import { sweepPusher } from "./pusher/heartbeat";
+import { RoomLinks } from "./room-links";
+import { Subscriptions } from "./subscriptions";
+import { Webhooks } from "../webhooks/webhooks";
+import {
+  GATEWAY_HEADER,
+  type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
+  type MemberEvent, type OpResult,
+} from "./types";
+
+/** A report a shard missed is retried this soon by the gateway's alarm. */
+const RETRY_MS = 5_000;
+
+/**
+ * One gateway shard (`gw:<n>`): holds multiplexed sockets (Pusher Channels, GatewayWorker mode)
+ * on the Hibernation API. Each connection subscribes to rooms; a room hands this gateway its
+ * messages in one RPC, and the gateway sends them to its subscribers in their protocol.
+ */
+export class GatewayObject extends DurableObject<Env> implements GatewayApi {
+  private readonly connections: Connections;
+  /** What protocol handlers may use; not part of the RPC surface. */
+  private readonly host: GatewayHost;
+  private readonly limits: Limits;
+  private readonly subs: Subscriptions;
+  private readonly reporter: RoomReporter;
+  private readonly loop: ReportLoop;
+  private readonly name: GatewayName;
+  private readonly ops: ClientOperations;
+  /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
+  private readonly heard = new WeakMap<WebSocket, number>();
+  private readonly pinged = new Map<WebSocket, number>();
+  private alarmAt: number | null = null;
+  private readonly hooks: Webhooks;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = safeLimits(env);
+    // Pusher's ping is answered by the runtime without waking the gateway.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
+    this.name = (ctx.id.name ?? "gw:0") as GatewayName;
+    this.connections = new Connections(ctx.getWebSockets());
+    this.host = {
+      env,
+      connections: this.connections,
+      subscribe: (ws, sub) => this.subs.subscribe(ws, sub),
+      unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
+      bind: async (ws, uid, userData) => {
+        await this.subs.bind(ws, uid, userData);
+        this.ctx.waitUntil(this.loop.sync());
+      },
+      clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
+      tellBackend: (ws, data, channel) => this.tellBackend(ws, data, channel),
+      send: (ws, text) => this.send(ws, text),
+      closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
+    };
+    const links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work));
+    this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
+    this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
+    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+    this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => [...this.connections.entries()].map(([, a]) => a.id));
+    // Rooms that still list this gateway after it lost its sockets (a restart) forget it.
+    ctx.waitUntil(links.reconcile(new Set(this.connections.rooms())));
+  }
+
+  /** Accepts an upgrade the Worker forwarded (it checked the credentials). */
+  async fetch(request: Request): Promise<Response> {
+    try {
+      return await this.accept(request);
+    } catch (err) {
+      const apiError = err instanceof ApiError ? err : new ApiError(500, "internal", "gateway failed to accept");
+      if (!(err instanceof ApiError)) this.logError("fetch", err);
+      return Response.json(errorBody(apiError), { status: apiError.status });
+    }
+  }
+
+  deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult {
+    const delivered = deliverToRoom(this.connections, room, items, this.host.send);
+    return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
+  }
+
+  deliverTo(items: RoomPushItem[]): number[] {
+    return items.map((item) => this.direct(item, this.ctx.getWebSockets(`c:${item.clientId}`)));
+  }
+
+  /** `all` pushes, from the directory: every connection that has a frame for them. */
+  push(_name: GatewayName, items: RoomPushItem[]): RoomPushResult[] {
+    return items.map((item) => ({
+      delivered: this.direct(item, [...this.connections.entries()].map(([ws]) => ws)),
+      queued: false,
+      duplicate: false,
+    }));
+  }
+
+  announce(event: MemberEvent): void {
+    announceMember(this.connections, event, this.host.send);
+  }
+
+  async close(target: SocketTarget, code: number, reason: string): Promise<number> {
+    const sockets = "all" in target ? [...this.connections.entries()].map(([ws]) => ws)
+      : "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
+    let closed = 0;
+    for (const ws of sockets) {
+      if (!this.connections.get(ws)) continue;
+      this.closeSocket(ws, code, reason);
+      closed++;
+    }
+    await this.loop.settled();
+    return closed;
+  }
+
+  resync(): Promise<void> {
+    return this.loop.sync(true);
+  }
+
+  // ---- GatewayWorker mode: the backend's operations on its connections ----
+
+  clientInfo(clientId: string): ClientInfo {
+    return this.ops.info(clientId);
+  }
+  bindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.bindUid(clientId, uid);
+  }
+  unbindUid(clientId: string, uid: string): Promise<OpResult> {
+    return this.ops.unbindUid(clientId, uid);
+  }
+  joinGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.joinGroup(clientId, group);
+  }
+  leaveGroup(clientId: string, group: string): Promise<OpResult> {
+    return this.ops.leaveGroup(clientId, group);
+  }
+  setSession(clientId: string, session: Record<string, unknown>, merge: boolean): Promise<OpResult> {
+    return this.ops.setSession(clientId, session, merge);
+  }
+  closeClient(clientId: string, message?: string): Promise<OpResult> {
+    return this.ops.closeClient(clientId, message);
+  }
+  clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> } {
+    return this.ops.clients(room);
+  }
+  ungroup(room: RoomName, uid?: string): Promise<number> {
+    return this.ops.ungroup(room, uid);
+  }
+
+  // ---- runtime entry points ----
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    try {
+      const attachment = this.connections.get(ws);
+      if (!attachment) return;
+      this.heard.set(ws, Date.now());
+      const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
+      if (size > this.limits.maxFrameBytes) {
+        return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
+      }
+      if (typeof message !== "string") return void this.send(ws, errorFrame("binary_not_supported", "send text frames"));
+      await HANDLERS[attachment.protocol].message(this.host, ws, attachment, message);
+    } catch (err) {
+      this.logError("webSocketMessage", err);
+    }
+  }
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.forget(ws, code);
+    try {
+      // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.logError("webSocketError", error);
+    this.forget(ws, 1006);
+  }
+
+  async alarm(): Promise<void> {
+    try {
+      this.alarmAt = null;
+      const now = Date.now();
+      const next = sweepPusher({
+        connections: this.connections,
+        lastSeen: (ws) => Math.max(this.heard.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0,
+          this.connections.get(ws)?.connectedAt ?? 0),
+        send: this.host.send,
+        close: this.host.closeSocket,
+      }, this.pinged, now, activityTimeoutS(this.env) * 1000);
+      if (next !== null) this.scheduleAlarm(next);
+      await this.loop.sync();
+      await this.hooks.alarm();
+    } catch (err) {
+      this.logError("alarm", err);
+    }
+  }
+
+  // ---- GatewayHost: what protocol handlers use ----
+
+  private async clientEvent(ws: WebSocket, room: RoomName, message: OutboundMessage): Promise<void> {
+    const attachment = this.connections.get(ws);
+    if (attachment) await roomStub(this.env, room).clientEvent(room, message, attachment.id);
+  }
+
+  private send(ws: WebSocket, text: string): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(text);
+      return true;
+    } catch (err) {
+      // One broken socket never stops a fan-out: close it, the others go on.
+      this.logError("send", err);
+      this.closeSocket(ws, CLOSE_INTERNAL, "send failed");
+      return false;
+    }
+  }
+
+  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.pinged.delete(ws);
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+    this.forget(ws, code);
+  }
+
+  private async accept(request: Request): Promise<Response> {
+    const headers = request.headers;
+    const protocol = headers.get(GATEWAY_HEADER.protocol) as GatewayProtocol | null;
+    if (protocol !== "pusher" && protocol !== "gateway") throw new ApiError(400, "bad_request", "not a gateway upgrade");
+    if (this.connections.size >= this.limits.maxSocketsPerRoom) {
+      throw new ApiError(503, "room_full", `gateway ${this.name} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
+    }
+    const shard = Number(this.name.slice(3));
+    const attachment: GatewayAttachment = {
+      id: newGatewayClientId(shard),
+      protocol,
+      uid: null,
+      format: headers.get(GATEWAY_HEADER.format) === "envelope" ? "envelope" : "raw",
+      subs: [],
+      connectedAt: Date.now(),
+    };
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
+    server.serializeAttachment(attachment);
+    this.connections.add(server, attachment);
+    HANDLERS[protocol].opened(this.host, server, attachment);
+    if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
+    await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
+    const joined = this.connections.get(server);
+    if (joined) this.hooks.opened({ client_id: joined.id, uid: joined.uid, group: null, protocol, groups: groupsOf(joined) });
+    this.ctx.waitUntil(this.loop.sync());
+    // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
+    await this.loop.settled();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  // A token connection starts bound to its uid and joined to its groups.
+  private async join(ws: WebSocket, uid: string | null, groups: string[]): Promise<void> {
+    try {
+      if (uid) await this.subs.bind(ws, uid);
+      await Promise.all(groups.map((g) => this.subs.subscribe(ws, { room: roomName("group", g) })));
+    } catch (err) {
+      this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");
+      this.logError("join", err);
+      throw new ApiError(503, "unavailable", "a room did not answer; retry");
+    }
+  }
+
+  /** Drops a connection and tells its rooms; the directory learns of it after. */
+  private forget(ws: WebSocket, code: number): void {
+    const attachment = this.connections.remove(ws);
+    if (!attachment) return;
+    this.hooks.closed(attachment.id, code, { uid: attachment.uid, groups: groupsOf(attachment) });
+    this.ops.drop(attachment.id);
+    this.subs.leaveAll(attachment);
+    this.ctx.waitUntil(this.loop.sync());
+  }
+
+  private tellBackend(ws: WebSocket, data: unknown, channel?: { group: string; event: string }): void {
+    const attachment = this.connections.get(ws);
+    if (!attachment) return;
+    if (!channel) return this.hooks.message({ client_id: attachment.id, uid: attachment.uid, group: null, data });
+    const member = this.connections.subscription(ws, roomName("group", channel.group))?.member;
+    this.hooks.message({ client_id: attachment.id, uid: member?.id ?? attachment.uid, group: channel.group, data, event: channel.event });
+  }
+
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
+    return deliverDirect(this.connections, item, sockets, this.host.send);
+  }
+
+  private reportToDirectory(force: boolean): Promise<boolean> {
+    const sockets = [...this.connections.entries()].map(([, a]) => ({ uid: a.uid }));
+    return this.reporter.report(this.name, sockets, { uids: new Set(), gateways: 0 }, force).catch((err: unknown) => {
+      this.logError("report", err);
+      return false;
+    });
+  }
+
+  private logError(method: string, err: unknown): void {
+    logEvent("gateway_error", { class: "GatewayObject", gateway: this.name, method, error: errorText(err) }, "error");
+  }
+}
+
+function parseGroups(header: string | null): string[] {
+  if (!header) return [];
+  const value = JSON.parse(header) as unknown;
+  return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
+}
+
+function groupsOf(attachment: GatewayAttachment): string[] {
+  return attachment.subs.filter((s) => s.room.startsWith("group:")).map((s) => s.room.slice("group:".length));
+}

@@ -1,0 +1,53 @@
+/** Gateway-tier helpers for the Workers-runtime suite: `/gateway` and Pusher (`/app/<key>`) sockets. */
+import { exports } from "cloudflare:workers";
+import { Client, token } from "./helpers";
+
+export const PUSHER_KEY = "test-pusher-key";
+export const PUSHER_SECRET = "test-pusher-secret";
+const BASE = "https://edgepush.test";
+
+/** A `/gateway` connection (with a token for `uid`, or anonymous); consumes the init frame. */
+export async function gatewayConnect(uid?: string, opts: { groups?: string[]; format?: string } = {}) {
+  let query = "";
+  if (uid) query = `token=${await token(uid, opts.groups ? { groups: opts.groups } : {})}`;
+  if (opts.format) query += `${query ? "&" : ""}format=${opts.format}`;
+  const res = await exports.default.fetch(`${BASE}/gateway?${query}`, { headers: { Upgrade: "websocket" } });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade ${res.status}: ${await res.text()}`);
+  const client = new Client(res.webSocket);
+  const init = (await client.json(0)) as { type: string; client_id: string };
+  client.messages.shift();
+  return { client, clientId: init.client_id, init };
+}
+
+/** A Pusher protocol 7 connection; consumes `pusher:connection_established`. */
+export async function pusherConnect(key = PUSHER_KEY) {
+  const res = await exports.default.fetch(`${BASE}/app/${key}?protocol=7&client=js&version=8.6.0`, { headers: { Upgrade: "websocket" } });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade ${res.status}: ${await res.text()}`);
+  const client = new Client(res.webSocket);
+  const established = (await client.json(0)) as { event: string; data: string };
+  client.messages.shift();
+  const data = JSON.parse(established.data) as { socket_id: string; activity_timeout: number };
+  return { client, socketId: data.socket_id, established };
+}
+
+/** Hex HMAC-SHA256, as Pusher's auth endpoints sign. */
+export async function hmacHex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The `auth` a Pusher auth endpoint returns for a private/presence subscription. */
+export async function channelAuth(socketId: string, channel: string, channelData?: string): Promise<string> {
+  const signed = channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
+  return `${PUSHER_KEY}:${await hmacHex(PUSHER_SECRET, signed)}`;
+}
+
+/** Subscribes and waits for the answer frame (succeeded or error); returns it parsed and removes it. */
+export async function pusherSubscribe(client: Client, channel: string, extra: Record<string, string> = {}) {
+  const before = client.messages.length;
+  client.send(JSON.stringify({ event: "pusher:subscribe", data: { channel, ...extra } }));
+  await client.waitFor(before + 1);
+  const [answer] = client.messages.splice(before, 1);
+  return JSON.parse(answer) as { event: string; channel?: string; data: unknown };
+}
