@@ -1,5 +1,5 @@
 /** One room's WebSocket: connect, resume, de-duplicate, keep alive, reconnect. */
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING } from "../src/contract/protocol";
+import { ACK_EVERY_CHARS, CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING, PONG } from "../src/contract/protocol";
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import { parseServerFrame, type InitFrame, type JoinFrame, type PushFrame } from "./frames";
 import type { EdgePushEvents, Group } from "./types";
@@ -37,6 +37,8 @@ export class RoomSocket {
   private attempt = 0;
   private lastSeq: number | null = null;
   private room = "";
+  // Characters received on this socket since the last ack: the server closes a socket that falls far behind.
+  private unacked = 0;
   private readonly seen = new Set<string>();
   private readonly outbox: string[] = [];
   private timers: { retry?: ReturnType<typeof setTimeout>; stable?: ReturnType<typeof setTimeout>;
@@ -104,6 +106,7 @@ export class RoomSocket {
       return this.retry();
     }
     this.ws = ws;
+    this.unacked = 0;
     ws.addEventListener("message", (e) => {
       if (generation === this.generation) this.onMessage(e.data);
     });
@@ -136,12 +139,22 @@ export class RoomSocket {
     clearTimeout(this.timers.pong);
     this.timers.pong = undefined;
     if (typeof data !== "string") return;
+    this.acknowledge(data);
     const frame = parseServerFrame(data);
     if (!frame) return;
     if (frame.type === "init") this.onInit(frame);
     else if (frame.type === "push") this.onPush(frame);
     else if (frame.type === "join") this.host.onJoinFrame(frame);
     else this.host.emit("error", { group: this.group, code: String(frame.code), message: String(frame.message) });
+  }
+
+  // Tells the server how much was read, so a reader that keeps up is never taken for a slow one.
+  private acknowledge(text: string): void {
+    if (text === PONG) return; // the runtime's answer, which the server does not count
+    this.unacked += text.length;
+    if (this.unacked < ACK_EVERY_CHARS || !this.ws) return;
+    this.ws.send(JSON.stringify({ type: "ack", bytes: this.unacked }));
+    this.unacked = 0;
   }
 
   private onInit(frame: InitFrame): void {

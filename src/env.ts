@@ -33,7 +33,7 @@ export interface Env extends DirectoryVars, WebhookVars {
   CLIENT_FRAMES_PER_10S?: string;
   CLIENT_BYTES_PER_10S?: string;
   OUTBOUND_MAX_BYTES?: string;
-  MAX_CONNECTIONS?: string;
+  FD_BUDGET?: string;
 }
 
 /** The Durable Object stub of a room. */
@@ -88,8 +88,8 @@ export interface Limits {
   clientFramesPer10s: number;
   clientBytesPer10s: number;
   outboundMaxBytes: number;
-  /** WebSockets this process may hold (`npm run serve` sets it from its file limit); unset: no cap. */
-  maxConnections: number;
+  /** File descriptors this process's WebSockets and their rooms may use (`npm run serve` sets it); unset: no cap. */
+  fdBudget: number;
 }
 
 const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
@@ -104,7 +104,7 @@ const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
   clientFramesPer10s: ["CLIENT_FRAMES_PER_10S", 2000],
   clientBytesPer10s: ["CLIENT_BYTES_PER_10S", 16 * 1024 * 1024],
   outboundMaxBytes: ["OUTBOUND_MAX_BYTES", 4 * 1024 * 1024],
-  maxConnections: ["MAX_CONNECTIONS", Infinity],
+  fdBudget: ["FD_BUDGET", Infinity],
 };
 
 /** Reads the limits; a var that is set but not a positive integer is a 500 naming it. */

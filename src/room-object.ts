@@ -10,7 +10,7 @@ import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
-import { FrameBudget } from "./room/frame-budget";
+import { SocketGuard } from "./room/guard";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
@@ -34,7 +34,7 @@ const PURGE_SWEEP_MS = 60_000;
 export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly sockets = new SocketMap();
   private readonly rates: RateLimiter<WebSocket>;
-  private readonly budget: FrameBudget<WebSocket>;
+  private readonly guard: SocketGuard;
   private readonly limits: Limits;
   private readonly log: RoomLog;
   private name: RoomName | null;
@@ -47,7 +47,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     super(ctx, env);
     this.limits = safeLimits(env);
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
-    this.budget = new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s });
+    this.guard = new SocketGuard(ctx, this.sockets, this.limits, () => this.name);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
@@ -177,6 +177,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.sockets.delete(ws, code);
+    this.guard.holding(-1);
     // A socket the room never mapped (it was closing when the room woke) is still one close.
     this.hooks.closed((ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "", code);
     // The directory first: a client that sees its close already finds /stats without it.
@@ -191,6 +192,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     this.sockets.delete(ws, 1006);
+    this.guard.holding(-1);
     this.report("webSocketError", error);
     await this.roster.settled();
   }
@@ -221,6 +223,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (this.sockets.size >= this.limits.maxSocketsPerRoom) {
       throw new ApiError(503, "room_full", `room ${room} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
+    const full = this.guard.capacityError();
+    if (full) throw full;
     if (this.ctx.getWebSockets(`u:${uid}`).length >= this.limits.maxSocketsPerUid) {
       throw new ApiError(429, "too_many_connections", `uid ${uid} holds MAX_SOCKETS_PER_UID (${this.limits.maxSocketsPerUid}) sockets in ${room}`);
     }
@@ -231,8 +235,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       legacy: headers.get(ROOM_HEADER.legacy) === "1",
       connectedAt: Date.now(),
     };
+    const exp = Number(headers.get(ROOM_HEADER.exp));
+    // The roster's alarm closes it then (4002); the client library gets a new token and resumes.
+    if (!attachment.legacy && exp > 0) this.scheduleAlarm((attachment.exp = exp) * 1000);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
+    this.guard.holding(+1);
     server.serializeAttachment(attachment);
     this.sockets.set(server, attachment);
     this.hooks.opened({ client_id: attachment.clientId, uid, group: groupOfRoom(room), protocol: "ws" });
@@ -255,7 +263,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     } else if (isUidRoom) {
       rows = this.log.takePending(now);
     }
-    for (const row of rows) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+    for (const row of rows) {
+      const text = attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message);
+      ws.send(text);
+      // Counted but never cut short (that would lose pending rows): the next live message judges it.
+      this.guard.replayed(ws, text.length, now);
+    }
   }
 
   private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
@@ -284,7 +297,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private fanOut(
     targets: Iterable<WebSocket>, seq: number, message: OutboundMessage, exclude?: Set<string>, skip?: WebSocket,
   ): number {
-    return fanOut(this.sockets, targets, seq, message, { exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err) });
+    const now = Date.now();
+    return fanOut(this.sockets, targets, seq, message, {
+      exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err),
+      onSent: (ws, length) => this.guard.sent(ws, length, now),
+    });
   }
 
   private dropBroken(ws: WebSocket, err: unknown): void {
@@ -299,12 +316,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const attachment = this.sockets.get(ws);
-    if (!attachment) return this.afterClose(ws);
+    if (!attachment) return this.guard.afterClose(ws);
     // The seed's push.php ignored whatever a client sent after its uid.
     if (attachment.legacy) return;
     // Before anything else, so a flood costs a lookup per frame and one answer in all.
     const length = typeof message === "string" ? message.length : message.byteLength;
-    if (!this.budget.spend(ws, length, Date.now())) return this.closeOverBudget(ws);
+    if (!this.guard.frame(ws, length, Date.now())) return;
     if (overLimit(message, length, this.limits.maxFrameBytes)) {
       ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       this.sockets.delete(ws, CLOSE_TOO_BIG);
@@ -316,6 +333,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     }
     const frame = parseClientFrame(message);
     if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if (frame.type === "ack") return this.guard.acked(ws, frame.bytes, Date.now());
     if (frame.type === "message") {
       // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
       if (!this.withinRate(ws)) return;
@@ -335,30 +353,6 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     this.log.append(seq, published, expires, false);
     this.log.saveSeq();
     this.scheduleAlarm(expires);
-  }
-
-  /**
-   * A frame from a socket this room closed. workerd goes on delivering a peer's frames until it
-   * answers the close, and one that does not read never sees it: each frame then costs the whole
-   * process an event. Past FRAMES_AFTER_CLOSE the room resets itself, which drops its connections
-   * (the others reconnect and resume with `since`): one room's clients pay, not everyone's.
-   */
-  private afterClose(ws: WebSocket): void {
-    if (!this.budget.ignoresClose(ws)) return;
-    const uid = (ws.deserializeAttachment() as SocketAttachment | null)?.uid ?? null;
-    logEvent("room_reset", { room: this.name, uid, reason: "a closed socket kept sending frames" }, "error");
-    this.ctx.abort("a closed socket kept sending frames");
-  }
-
-  /** Past the frame budget: one error frame, then 1008; its later frames find no attachment. */
-  private closeOverBudget(ws: WebSocket): void {
-    this.sockets.delete(ws, CLOSE_POLICY);
-    try {
-      ws.send(errorFrame("budget_exceeded", this.budget.describe()));
-      ws.close(CLOSE_POLICY, "frame budget exceeded");
-    } catch {
-      // already closing
-    }
   }
 
   /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */

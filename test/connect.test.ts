@@ -173,6 +173,71 @@ describe("Frame budget", () => {
   });
 });
 
+describe("Outbound bound", () => {
+  const big = "x".repeat(60_000);
+
+  it("Should close 4003 a socket that never acknowledges once it was sent OUTBOUND_MAX_BYTES in a window", async () => {
+    const { client } = await connect("silent-reader");
+    let delivered = 0;
+    for (let i = 0; i < 20 && client.closeCode === null; i++) delivered += (await push({ uid: "silent-reader", data: big, ttl: 0 })).delivered;
+    expect(await client.closed()).toBe(4003);
+    expect(client.closeReason).toContain("since");
+    // 1 000 000 characters at about 60 000 each: the 17th message is the first past the bound.
+    expect(delivered).toBe(17);
+    expect((await api("/online/silent-reader").then((r) => r.json())) as object).toMatchObject({ connections: 0 });
+  });
+
+  it("Should keep open a socket that acknowledges what it reads, far past the bound", async () => {
+    const { client } = await connect("acking-reader");
+    for (let i = 0; i < 40; i++) {
+      await push({ uid: "acking-reader", data: big, ttl: 0 });
+      const frame = (await client.waitFor(i + 1))[i];
+      client.send(JSON.stringify({ type: "ack", bytes: frame.length }));
+    }
+    await sleep(50);
+    expect(client.closeCode).toBeNull();
+    expect(client.messages).toHaveLength(40);
+  });
+
+  it("Should close an acknowledging socket that falls more than the bound behind", async () => {
+    const { client } = await connect("lagging-reader");
+    client.send(JSON.stringify({ type: "ack", bytes: 0 }));
+    await sleep(20);
+    for (let i = 0; i < 50 && client.closeCode === null; i++) {
+      await push({ uid: "lagging-reader", data: big, ttl: 0 });
+      // Acknowledges only half of each message.
+      if (client.messages[i] && client.ws.readyState === WebSocket.OPEN) {
+        client.send(JSON.stringify({ type: "ack", bytes: client.messages[i].length / 2 }));
+      }
+      await sleep(5);
+    }
+    expect(await client.closed()).toBe(4003);
+  });
+});
+
+describe("Token expiry", () => {
+  it("Should close a socket with 4002 when its token expires, and not before", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const res = await upgrade(`token=${await token("expiring", { exp })}`);
+    const client = new Client(res.webSocket!);
+    await client.json(0);
+    await sleep(500);
+    expect(client.closeCode).toBeNull();
+    expect(await client.closed(5000)).toBe(4002);
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    expect(client.closeReason).toContain("new token");
+  });
+});
+
+describe("Process capacity (FD_BUDGET)", () => {
+  it("Should refuse an upgrade with 503 server_full when the process is at its budget", async () => {
+    const req = new Request(`https://x/ws?token=${await token("capped")}`, { headers: { Upgrade: "websocket" } });
+    const res = await worker.fetch(req, { ...env, FD_BUDGET: "4" });
+    await refused(res, 503, "server_full");
+    expect((await worker.fetch(req.clone(), { ...env, FD_BUDGET: "1000000" })).status).toBe(101);
+  });
+});
+
 describe("Group rooms", () => {
   it("Should relay a publish to every socket with the sender's uid from its token", async () => {
     const groups = ["chat1"];
