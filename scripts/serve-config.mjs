@@ -99,11 +99,17 @@ export function writeServeConfig({ settings, workerPath, dataDir, port, ip = "12
  * @example const child = await startWorkerd("edgepush-data/workerd.capnp", "http://127.0.0.1:8787/health")
  * @param {string} configPath
  * @param {string} healthUrl
- * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream }} [options]
+ * `fileLimit` sets its open-file limit first (`ulimit -n` in the shell that execs it, so the pid
+ * is workerd's); Node itself cannot.
+ * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream,
+ *   fileLimit?: number }} [options]
  * @returns {Promise<import("node:child_process").ChildProcess>}
  */
-export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit" } = {}) {
-  const child = spawn(workerdBinary(), ["serve", configPath], { env, stdio: ["ignore", stdio, stdio] });
+export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit", fileLimit } = {}) {
+  const [command, args] = fileLimit === undefined
+    ? [workerdBinary(), ["serve", configPath]]
+    : ["sh", ["-c", 'ulimit -n "$0" && exec "$1" serve "$2"', String(fileLimit), workerdBinary(), configPath]];
+  const child = spawn(command, args, { env, stdio: ["ignore", stdio, stdio] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode} before serving`);

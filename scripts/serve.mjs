@@ -1,11 +1,13 @@
 // `npm run serve`: the built Worker on plain `workerd serve` — self-hosting without a Cloudflare
 // account. One process, Durable Objects in SQLite files under the data folder, secrets from the
 // environment. Options: --port N (PORT, 8787), --ip ADDR (127.0.0.1), --data DIR (EDGEPUSH_DATA,
-// ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js).
+// ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js),
+// --dist DIR (where the build goes, dist).
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-config.mjs";
+import { capacityLine, fileLimits, superviseWorkerd, workerdCapacity } from "./serve-limits.mjs";
 
 const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
 
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     data: { type: "string", default: process.env.EDGEPUSH_DATA ?? "edgepush-data" },
     var: { type: "string", multiple: true, default: [] },
     "no-build": { type: "boolean", default: false },
+    dist: { type: "string", default: "dist" },
   },
 });
 
@@ -35,13 +38,13 @@ if (missing.length > 0) {
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 if (!values["no-build"]) {
   try {
-    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
+    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", values.dist], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
   } catch {
     console.error("[edgepush] the build (wrangler deploy --dry-run --outdir dist) failed; see above");
     process.exit(1);
   }
-} else if (!existsSync("dist/worker.js")) {
-  console.error("[edgepush] dist/worker.js is missing: run `npm run build` or drop --no-build");
+} else if (!existsSync(`${values.dist}/worker.js`)) {
+  console.error(`[edgepush] ${values.dist}/worker.js is missing: run \`npm run build\` or drop --no-build`);
   process.exit(1);
 }
 
@@ -53,18 +56,31 @@ for (const pair of values.var) {
   if (at <= 0) throw new Error(`--var expects NAME:VALUE, got ${pair}`);
   vars[pair.slice(0, at)] = pair.slice(at + 1);
 }
+const limits = fileLimits();
+vars.FD_BUDGET = capacityBudget(limits, { ...settings.vars, ...vars });
 const configPath = writeServeConfig({
-  settings, workerPath: "dist/worker.js", dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
+  settings, workerPath: `${values.dist}/worker.js`, dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
 });
 const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${values.port}`;
-const child = await startWorkerd(configPath, `${url}/health`, { env });
-console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${child.pid}, data in ${values.data}/)`);
+const start = () => startWorkerd(configPath, `${url}/health`, { env, fileLimit: limits.hard });
+const workerd = await superviseWorkerd(start).catch((err) => {
+  console.error(`[edgepush] workerd did not start: ${err.message}`);
+  process.exit(1);
+});
+console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${workerd.child.pid}, data in ${values.data}/)`);
 
 // workerd waits for open connections to end; one left open cannot hold the stop past 10 s.
-const stop = () => {
-  child.kill("SIGTERM");
-  setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-};
+const stop = () => workerd.stop(10_000).then(() => process.exit(0));
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
-child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
+
+// The capacity the raised limit gives (printed), as the FD_BUDGET var the Worker and rooms enforce;
+// an FD_BUDGET set by hand is kept when it is lower.
+function capacityBudget(fileLimit, configured) {
+  const capacity = workerdCapacity(fileLimit.hard, Number(configured.DIRECTORY_SHARDS ?? 16));
+  console.log(capacityLine(fileLimit, capacity));
+  const asked = Number(configured.FD_BUDGET);
+  if (configured.FD_BUDGET === undefined || !(asked > 0)) return String(capacity.budget);
+  if (asked > capacity.budget) console.log(`[edgepush] FD_BUDGET ${asked} is over what the file limit holds; using ${capacity.budget}`);
+  return String(Math.min(asked, capacity.budget));
+}

@@ -1,0 +1,153 @@
+/**
+ * One bad client must not hurt anyone else, on `npm run serve` over real TCP: a flooding socket,
+ * a socket that stops reading. Latencies are compared within the test (medians of the same
+ * client with and without the abuse), never against absolute times.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { EdgePushClient } from "../../client";
+import { CLOSE_TOO_SLOW } from "../../src/contract/protocol";
+import { FRAMES_AFTER_CLOSE } from "../../src/room/frame-budget";
+import { buildOnce, median, servePush, serveToken, startServing, type Serving } from "./serve-helpers";
+
+let serving: Serving;
+
+beforeAll(async () => {
+  // A 1 MiB outbound bound, so a few hundred KB pushes reach it quickly.
+  serving = await startServing(buildOnce(), { vars: ["OUTBOUND_MAX_BYTES:1048576"] });
+}, 120_000);
+afterAll(() => serving?.stop());
+
+function open(query: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${serving.wsUrl}/ws?${query}`, { perMessageDeflate: false });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+const socketOf = (ws: WebSocket) => (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Pushes `n` messages one at a time to `uid`'s socket `ws`; each one's latency to arrival. */
+async function latencies(ws: WebSocket, uid: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const tag = `${uid}-${i}-${Math.random()}`;
+    const arrived = new Promise<number>((resolve) => {
+      const onMessage = (raw: WebSocket.RawData) => {
+        if (!String(raw).includes(tag)) return;
+        ws.off("message", onMessage);
+        resolve(performance.now());
+      };
+      ws.on("message", onMessage);
+    });
+    const sent = performance.now();
+    expect((await servePush(serving, { uid, data: tag, ttl: 0 })).status).toBe(200);
+    out.push((await arrived) - sent);
+    await sleep(10);
+  }
+  return out;
+}
+
+describe("A flood of frames from one socket", () => {
+  it("Should leave another client's push latency within 3x of its median without the flood", async () => {
+    const bystander = await open(`token=${serveToken("bystander")}`);
+    const quiet = median(await latencies(bystander, "bystander", 40));
+    const flooder = await open(`token=${serveToken("flooder")}`);
+    socketOf(flooder).pause(); // never reads its answers, nor the server's close
+    let flooding = true;
+    let sent = 0;
+    let cutOff = false;
+    flooder.on("error", () => {});
+    flooder.on("close", () => (cutOff = true));
+    const burst = () => {
+      if (!flooding || flooder.readyState !== WebSocket.OPEN) return;
+      for (let i = 0; i < 2000 && flooder.bufferedAmount < 1 << 20; i++, sent++) flooder.send("{}");
+      setImmediate(burst);
+    };
+    burst();
+    const during = median(await latencies(bystander, "bystander", 40));
+    flooding = false;
+    // More frames than the budget (2000 per 10 s) and the grace after its close went out, and
+    // the server cut the flooder off (it never read the close, so only a reset stops it).
+    expect(sent).toBeGreaterThan(2000 + FRAMES_AFTER_CLOSE);
+    expect(cutOff).toBe(true);
+    expect(serving.output()).toContain('"event":"room_reset","room":"uid:flooder"');
+    expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1));
+    expect((await fetch(`${serving.url}/health`)).status).toBe(200);
+    bystander.close();
+    flooder.terminate();
+  }, 60_000);
+});
+
+describe("A socket that stops reading", () => {
+  const group = "firehose";
+  const payload = "y".repeat(16 * 1024);
+  const count = 150; // 2.4 MB: more than twice the 1 MiB bound
+
+  it("Should be closed 4003 while the readers receive everything, and resume with nothing lost", async () => {
+    const token = serveToken("reader", [group]);
+    // A raw reader that acknowledges as the client library does, and the library itself.
+    const raw = await open(`token=${token}&group=${group}`);
+    const rawSeen = new Set<number>();
+    let unacked = 0;
+    raw.on("message", (m) => {
+      const text = String(m);
+      unacked += text.length;
+      const frame = JSON.parse(text);
+      if (frame.type === "push") rawSeen.add(frame.data.i);
+      if (unacked >= 64 * 1024) (raw.send(JSON.stringify({ type: "ack", bytes: unacked })), (unacked = 0));
+    });
+    const library = new EdgePushClient({ url: serving.url, getToken: () => token, backoff: { minDelay: 50, maxDelay: 200 } });
+    const librarySeen: number[] = [];
+    library.on("message", (m) => librarySeen.push((m.data as { i: number }).i));
+    await library.join(group);
+
+    // The slow one is the client library on a socket whose reading is paused, then resumed.
+    let slowSocket: WebSocket | null = null;
+    class PausableWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url, { perMessageDeflate: false });
+        slowSocket ??= this;
+      }
+    }
+    const slow = new EdgePushClient({
+      url: serving.url, getToken: () => token, WebSocket: PausableWebSocket as unknown as typeof globalThis.WebSocket,
+      backoff: { minDelay: 50, maxDelay: 200 },
+    });
+    const slowSeen: number[] = [];
+    const slowCloses: number[] = [];
+    slow.on("message", (m) => slowSeen.push((m.data as { i: number }).i));
+    slow.on("close", (e) => slowCloses.push(e.code));
+    await slow.join(group);
+    // And a raw socket that never reads at all.
+    const stalled = await open(`token=${token}&group=${group}`);
+    socketOf(stalled).pause();
+    socketOf(slowSocket!).pause();
+    const connections = async () => ((await (await fetch(`${serving.url}/groups/${group}`, {
+      headers: { Authorization: "Bearer serve-push-secret" } })).json()) as { connections: number }).connections;
+    expect(await connections()).toBe(4);
+
+    for (let i = 0; i < count; i++) expect((await servePush(serving, { group, data: { i, payload } })).status).toBe(200);
+    // The two readers are still there; the two that stopped reading were dropped.
+    expect(await connections()).toBe(2);
+    expect(serving.output()).toContain('"event":"socket_too_slow"');
+    const deadline = Date.now() + 20_000;
+    while ((rawSeen.size < count || librarySeen.length < count) && Date.now() < deadline) await sleep(50);
+    expect(rawSeen.size).toBe(count);
+    expect(librarySeen).toEqual(Array.from({ length: count }, (_, i) => i));
+
+    // Reading again, the library gets what was queued, then 4003, then resumes with since.
+    socketOf(slowSocket!).resume();
+    while (slowSeen.length < count && Date.now() < deadline + 20_000) await sleep(50);
+    expect(slowCloses).toContain(CLOSE_TOO_SLOW);
+    expect(slowSeen).toEqual(Array.from({ length: count }, (_, i) => i));
+    const stalledClose = new Promise<number>((resolve) => stalled.once("close", resolve));
+    socketOf(stalled).resume();
+    expect(await stalledClose).toBe(CLOSE_TOO_SLOW);
+    raw.close();
+    library.close();
+    slow.close();
+  }, 90_000);
+});
