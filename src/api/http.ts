@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../contract/errors";
 import { requireSecret, type Env } from "../env";
+import { readBody } from "./body";
 
 export type AppContext = Context<{ Bindings: Env }>;
 
@@ -44,62 +45,13 @@ export async function readJsonBody(c: AppContext, maxBytes: number): Promise<{ v
   if (type !== undefined && type !== "" && !JSON_TYPE.test(type)) {
     throw new ApiError(415, "unsupported_media_type", `send application/json, not ${type}`);
   }
-  const text = await readBounded(c.req.raw, maxBytes);
+  const text = await readBody(c.req.raw, maxBytes);
   if (text.trim() === "") throw new ApiError(400, "bad_json", "empty body: send a JSON object");
   try {
     return { value: JSON.parse(text), text };
   } catch {
     throw new ApiError(400, "bad_json", "body is not valid JSON");
   }
-}
-
-// Like the shim's line splitter: a body that is not UTF-8 is refused, never patched with U+FFFD.
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-async function readBounded(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);
-  const length = request.headers.get("Content-Length");
-  const declared = Number(length ?? 0);
-  if (declared > maxBytes) throw tooLarge();
-  if (!request.body) return "";
-  let bytes: Uint8Array;
-  if (length !== null && /^\d+$/.test(length)) {
-    // A declared length bounds what HTTP framing delivers: read it in one native call, and still
-    // check the size (a request built in-process may carry any header).
-    bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.byteLength > maxBytes) throw tooLarge();
-  } else {
-    bytes = await readChunks(request.body, maxBytes, tooLarge);
-  }
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new ApiError(400, "bad_json", "body is not valid UTF-8");
-  }
-}
-
-// A body without a length (chunked): read until it ends or passes `maxBytes`.
-async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => ApiError): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** Largest body a control call (token, grant, kick …) may send. */

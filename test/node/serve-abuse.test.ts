@@ -3,6 +3,7 @@
  * a socket that stops reading. Latencies are compared within the test (medians of the same
  * client with and without the abuse), never against absolute times.
  */
+import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { EdgePushClient } from "../../client";
@@ -150,4 +151,45 @@ describe("A socket that stops reading", () => {
     library.close();
     slow.close();
   }, 90_000);
+});
+
+/** Writes a whole `POST /push` of `size` bytes, as a client that reads only afterwards; then reads the answer. */
+async function uploadThenRead(size: number, chunked: boolean): Promise<{ written: boolean; answer: string }> {
+  const socket = tcpConnect(Number(new URL(serving.url).port), "127.0.0.1");
+  let answer = "";
+  socket.on("data", (d) => (answer += d));
+  const closed = new Promise((resolve) => socket.on("close", resolve));
+  socket.on("error", () => {});
+  const write = (text: string) => new Promise<void>((resolve, reject) => socket.write(text, (err) => (err ? reject(err) : resolve())));
+  const piece = "x".repeat(64 * 1024);
+  const pieces = Math.ceil(size / piece.length);
+  const head = `POST /push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer serve-push-secret\r\nContent-Type: application/json\r\nConnection: close\r\n`;
+  let written = true;
+  try {
+    if (chunked) {
+      await write(`${head}Transfer-Encoding: chunked\r\n\r\n14\r\n{"uid":"u","data":"x\r\n`);
+      for (let i = 0; i < pieces; i++) await write(`10000\r\n${piece}\r\n`);
+      await write('2\r\n"}\r\n0\r\n\r\n');
+    } else {
+      await write(`${head}Content-Length: ${20 + pieces * piece.length + 2}\r\n\r\n{"uid":"u","data":"x`);
+      for (let i = 0; i < pieces; i++) await write(piece);
+      await write('"}');
+    }
+  } catch {
+    written = false;
+  }
+  await closed;
+  return { written, answer };
+}
+
+describe("An upload over MAX_BODY_BYTES", () => {
+  for (const chunked of [true, false]) {
+    it(`Should be answered 413 too_large, not reset, when the client writes all of it first (${chunked ? "chunked" : "Content-Length"})`, async () => {
+      // 12 MB: well past the 1 MiB limit, within what the Worker reads and drops before answering.
+      const { written, answer } = await uploadThenRead(12_000_000, chunked);
+      expect(written).toBe(true);
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer).toContain('"code":"too_large"');
+    }, 60_000);
+  }
 });
