@@ -7,7 +7,7 @@
 import WebSocket from "ws";
 import { Pusher, SocketPool, now, runAtRate, settle, signToken, sleep } from "./load";
 import type { Figures } from "./scenarios";
-import type { Server } from "./servers";
+import { BENCH_PUSH_SECRET, type Server } from "./servers";
 import { Recorder, percentiles, round } from "./stats";
 
 export interface AbuseSizes {
@@ -29,24 +29,25 @@ export async function abuse(server: Server, size: AbuseSizes): Promise<Figures> 
   const rssStart = server.rss();
   const quiet = await timedPushes(server, pool, "q", size);
   progress(`abuse: quiet phase p50 ${quiet.latencyMs.p50} ms`);
-  const flooder = await Flooder.open(server, "bench-flooder");
+  const flooder = new Flooder(server, "bench-flooder");
   const peak = { rss: server.rss() };
   const sampler = setInterval(() => (peak.rss = Math.max(peak.rss, server.rss())), 200);
   flooder.start();
   const flood = await timedPushes(server, pool, "w", size);
   const frames = flooder.stop();
-  progress(`abuse: flood phase p50 ${flood.latencyMs.p50} ms, ${frames} frames sent`);
   clearInterval(sampler);
-  const flooderClose = await flooder.readToClose();
-  progress(`abuse: the flooder's socket ended ${JSON.stringify(flooderClose)}`);
+  const lived = percentiles(flooder.lifetimes);
+  progress(`abuse: flood phase p50 ${flood.latencyMs.p50} ms; ${frames} frames over ${flooder.connections} connections`);
   await pool.close();
   const slow = await slowReader(server, size);
+  progress(`abuse: slow reader ${JSON.stringify(slow)}`);
   const p50Ratio = quiet.latencyMs.p50 > 0 ? round(flood.latencyMs.p50 / quiet.latencyMs.p50, 2) : null;
   return {
     rate: size.rate, seconds: size.seconds, quiet: quiet.latencyMs, flood: flood.latencyMs, p50Ratio,
-    floodFrames: frames, floodFramesPerSec: round(frames / size.seconds), flooderClose,
+    floodFrames: frames, floodFramesPerSec: round(frames / size.seconds), floodConnections: flooder.connections, floodConnectsRefused: flooder.refused,
+    floodConnectionLifetimeMs: { p50: lived.p50, max: lived.max },
     rssStartMB: mb(rssStart), rssPeakDuringFloodMB: mb(peak.rss), slowReader: slow,
-    errors: quiet.errors + flood.errors, lost: quiet.lost + flood.lost + slow.lost,
+    errors: quiet.errors + flood.errors + (slow.errors as number), lost: quiet.lost + flood.lost + slow.lost,
   };
 }
 
@@ -67,62 +68,120 @@ async function timedPushes(server: Server, pool: SocketPool, tag: string, size: 
   return { latencyMs: percentiles(rec.latencies), errors, lost: rec.lost };
 }
 
-/** One socket that sends `{}` frames as fast as TCP takes them and reads nothing meanwhile. */
+/**
+ * A determined flooder: one socket at a time sends `{}` frames as fast as TCP takes them and
+ * reads nothing; each time the server cuts it off it connects again and goes on.
+ */
 class Flooder {
   private running = false;
-  private sent = 0;
-  private startedAt = 0;
-  private ended: { code: number; afterMs: number } | null = null;
+  private ws: WebSocket | null = null;
+  sent = 0;
+  connections = 0;
+  /** Connects the server refused (a flooder it cut off is refused for a while). */
+  refused = 0;
+  /** How long each connection lasted, ms. */
+  readonly lifetimes: number[] = [];
 
-  private constructor(private readonly ws: WebSocket) {
-    ws.on("close", (code) => (this.ended = { code, afterMs: round(now() - this.startedAt) }));
-    ws.on("error", () => {}); // a reset connection: its close says when
-  }
-
-  static open(server: Server, uid: string): Promise<Flooder> {
-    return new Promise((done, fail) => {
-      const ws = new WebSocket(`${server.wsUrl}/ws?token=${signToken(uid)}`, { perMessageDeflate: false });
-      ws.once("open", () => done(new Flooder(ws)));
-      ws.once("error", fail);
-    });
-  }
+  constructor(private readonly server: Server, private readonly uid: string) {}
 
   start(): void {
-    // Not reading: the server's answers (and its close) wait in the kernel's buffers.
-    socketOf(this.ws).pause();
     this.running = true;
-    this.startedAt = now();
-    const burst = () => {
-      if (!this.running || this.ws.readyState !== WebSocket.OPEN) return;
-      // Keep the flooder's own queue short: only what the kernel accepts goes out.
-      for (let i = 0; i < 2000 && this.ws.bufferedAmount < 1 << 20; i++, this.sent++) this.ws.send("{}");
-      setImmediate(burst);
-    };
-    burst();
+    void this.connect();
   }
 
+  /** Stops flooding and closes its socket; the frames it sent. */
   stop(): number {
     this.running = false;
+    this.ws?.terminate();
     return this.sent;
   }
 
-  /** Reads again; how the connection ended (code, ms after the flood began), or null if still open after 10 s. */
-  async readToClose(): Promise<{ code: number; afterMs: number } | null> {
-    if (!this.ended) socketOf(this.ws).resume();
-    const deadline = now() + 10_000;
-    while (!this.ended && now() < deadline) await sleep(50);
-    if (!this.ended) this.ws.terminate();
-    return this.ended;
+  private async connect(): Promise<void> {
+    while (this.running) {
+      const ws = new WebSocket(`${this.server.wsUrl}/ws?token=${signToken(this.uid)}`, { perMessageDeflate: false });
+      ws.on("error", () => {}); // a reset connection: its close says when
+      const opened = await new Promise<boolean>((done) => (ws.once("open", () => done(true)), ws.once("close", () => done(false))));
+      if (!opened) {
+        this.refused++;
+        await sleep(50);
+        continue;
+      }
+      this.ws = ws;
+      this.connections++;
+      const since = now();
+      // Not reading: the server's answers (and its close) wait in the kernel's buffers.
+      socketOf(ws).pause();
+      await new Promise<void>((done) => {
+        ws.once("close", () => (this.lifetimes.push(round(now() - since)), done()));
+        const burst = () => {
+          if (!this.running || ws.readyState !== WebSocket.OPEN) return;
+          // Keep the flooder's own queue short: only what the kernel accepts goes out.
+          for (let i = 0; i < 2000 && ws.bufferedAmount < 1 << 20; i++, this.sent++) ws.send("{}");
+          setImmediate(burst);
+        };
+        burst();
+      });
+    }
   }
 }
 
 const socketOf = (ws: WebSocket) => (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
 
-// Slow reader: figures filled in by slowReader below.
+/**
+ * A group gets `slowRate` pushes a second of `slowBytes` each for 8 s; one member reads (and
+ * acknowledges, as the client library does), one never reads. Whether and when the server
+ * dropped the silent one, what its RSS grew by, and whether the reader got everything.
+ */
 async function slowReader(server: Server, size: AbuseSizes): Promise<{ lost: number } & Record<string, unknown>> {
-  void server;
-  void size;
-  return { lost: 0 };
+  const group = "bench-slow";
+  const token = signToken("bench-slow", [group]);
+  const url = `${server.wsUrl}/ws?token=${token}&group=${group}`;
+  const open = () => new Promise<WebSocket>((done, fail) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => done(ws));
+    ws.once("error", fail);
+  });
+  const reader = await open();
+  const n = size.slowRate * 8;
+  const rec = new Recorder(n);
+  let unacked = 0;
+  reader.on("message", (raw) => {
+    const text = String(raw);
+    unacked += text.length;
+    if (unacked >= 256 * 1024) (reader.send(JSON.stringify({ type: "ack", bytes: unacked })), (unacked = 0));
+    const frame = JSON.parse(text) as { type: string; data?: { i: number; t: number } };
+    if (frame.type === "push" && frame.data) rec.hit(frame.data.i, now() - frame.data.t, now());
+  });
+  const stalled = await open();
+  socketOf(stalled).pause();
+  let droppedAfterMs: number | null = null;
+  stalled.on("close", () => (droppedAfterMs ??= round(now() - start)));
+  const rssBefore = server.rss();
+  const pad = "z".repeat(size.slowBytes);
+  const pusher = new Pusher(server, 8);
+  let peak = rssBefore;
+  const start = now();
+  const watch = setInterval(async () => {
+    peak = Math.max(peak, server.rss());
+    const answer = await fetch(`${server.url}/groups/${group}`, { headers: { Authorization: `Bearer ${BENCH_PUSH_SECRET}` } })
+      .then((r) => r.json() as Promise<{ connections: number }>).catch(() => null);
+    if (answer?.connections === 1) droppedAfterMs ??= round(now() - start);
+  }, 250);
+  let errors = 0;
+  await runAtRate(n, size.slowRate, 64, async (i) => {
+    const answer = await pusher.post({ group, data: { i, t: round(now(), 3), pad }, ttl: 0 }).catch(() => null);
+    if (answer?.status !== 200) errors++;
+  });
+  await settle(() => rec.done, () => rec.count);
+  clearInterval(watch);
+  pusher.close();
+  const figures = {
+    pushes: n, bytesEach: size.slowBytes, perSec: size.slowRate, silentDroppedAfterMs: droppedAfterMs,
+    rssGrowthMB: mb(peak - rssBefore), readerLatencyMs: percentiles(rec.latencies), errors, lost: rec.lost,
+  };
+  reader.close();
+  stalled.terminate();
+  return figures;
 }
 
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);

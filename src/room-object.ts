@@ -223,8 +223,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (this.sockets.size >= this.limits.maxSocketsPerRoom) {
       throw new ApiError(503, "room_full", `room ${room} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
-    const full = this.guard.capacityError();
-    if (full) throw full;
+    const refused = this.guard.capacityError() ?? this.guard.cutOffError(uid, Date.now());
+    if (refused) throw refused;
     if (this.ctx.getWebSockets(`u:${uid}`).length >= this.limits.maxSocketsPerUid) {
       throw new ApiError(429, "too_many_connections", `uid ${uid} holds MAX_SOCKETS_PER_UID (${this.limits.maxSocketsPerUid}) sockets in ${room}`);
     }
@@ -328,11 +328,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       return;
     }
     if (typeof message !== "string") {
-      ws.send(errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
+      this.guard.answer(ws, errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
       return;
     }
     const frame = parseClientFrame(message);
-    if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if ("error" in frame) return this.guard.answer(ws, errorFrame(frame.error, frame.message));
     if (frame.type === "ack") return this.guard.acked(ws, frame.bytes, Date.now());
     if (frame.type === "message") {
       // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
@@ -340,7 +340,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       return this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data: frame.data });
     }
     if (!this.name?.startsWith("group:")) {
-      return ws.send(errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
+      return this.guard.answer(ws, errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
     }
     if (!this.withinRate(ws)) return;
     const now = Date.now();
@@ -363,7 +363,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       this.sockets.delete(ws, CLOSE_POLICY);
       ws.close(CLOSE_POLICY, "publish rate limit exceeded");
     } else {
-      ws.send(errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
+      this.guard.answer(ws, errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
     }
     return false;
   }

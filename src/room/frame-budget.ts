@@ -10,6 +10,11 @@ export const BUDGET_WINDOW_MS = 10_000;
  * within a round trip; one that goes on past this many is not reading and ignores it.
  */
 export const FRAMES_AFTER_CLOSE = 200;
+/**
+ * Error frames one connection is answered per window. Each answer is a send (tens of µs in
+ * workerd); a client that keeps sending frames edgepush refuses is broken or hostile.
+ */
+export const ANSWERS_PER_WINDOW = 100;
 
 export interface BudgetLimits {
   /** Frames one connection may send per window. */
@@ -22,6 +27,7 @@ interface Spent {
   start: number;
   frames: number;
   bytes: number;
+  answers: number;
   afterClose: number;
 }
 
@@ -42,15 +48,22 @@ export class FrameBudget<K extends object> {
   /** Counts one frame of `size` bytes; false when it takes the connection past either limit. */
   spend(key: K, size: number, now: number): boolean {
     let spent = this.spent.get(key);
-    if (!spent) this.spent.set(key, (spent = { start: now, frames: 0, bytes: 0, afterClose: 0 }));
+    if (!spent) this.spent.set(key, (spent = { start: now, frames: 0, bytes: 0, answers: 0, afterClose: 0 }));
     else if (now - spent.start >= BUDGET_WINDOW_MS) {
       spent.start = now;
       spent.frames = 0;
       spent.bytes = 0;
+      spent.answers = 0;
     }
     spent.frames++;
     spent.bytes += size;
     return spent.frames <= this.limits.frames && spent.bytes <= this.limits.bytes;
+  }
+
+  /** Counts an error frame to answer in this window (after `spend`); false past ANSWERS_PER_WINDOW. */
+  answer(key: K): boolean {
+    const spent = this.spent.get(key);
+    return spent === undefined || ++spent.answers <= ANSWERS_PER_WINDOW;
   }
 
   /**
@@ -59,7 +72,7 @@ export class FrameBudget<K extends object> {
    */
   ignoresClose(key: K): boolean {
     let spent = this.spent.get(key);
-    if (!spent) this.spent.set(key, (spent = { start: 0, frames: 0, bytes: 0, afterClose: 0 }));
+    if (!spent) this.spent.set(key, (spent = { start: 0, frames: 0, bytes: 0, answers: 0, afterClose: 0 }));
     return ++spent.afterClose > FRAMES_AFTER_CLOSE;
   }
 

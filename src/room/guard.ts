@@ -2,15 +2,21 @@
  * What keeps one bad client from hurting the rest: the frame budget, the outbound bound, the
  * room's share of the process's connection capacity, and the closes that enforce them.
  */
-import type { ApiError } from "../contract/errors";
+import { ApiError } from "../contract/errors";
 import { CLOSE_POLICY, CLOSE_TOO_SLOW, errorFrame } from "../contract/protocol";
 import type { Limits } from "../env";
 import { logEvent } from "../util/log";
 import { processSockets, serverFull } from "./capacity";
-import { FrameBudget } from "./frame-budget";
+import { ANSWERS_PER_WINDOW, BUDGET_WINDOW_MS, FrameBudget } from "./frame-budget";
 import { OutboundMeter } from "./outbound";
 import type { SocketMap } from "./roster";
 import type { SocketAttachment } from "./types";
+
+/** How long a uid whose socket made its room reset is refused in that room. */
+export const CUT_OFF_MS = 10_000;
+// `room|uid` → until when it is refused. Module state outlives the reset (same isolate); it only
+// forgets, never refuses wrongly, when the room comes back elsewhere.
+const cutOff = new Map<string, number>();
 
 export class SocketGuard {
   private readonly budget: FrameBudget<WebSocket>;
@@ -47,14 +53,33 @@ export class SocketGuard {
    */
   frame(ws: WebSocket, length: number, now: number): boolean {
     if (this.budget.spend(ws, length, now)) return true;
+    this.refuse(ws, this.budget.describe());
+    return false;
+  }
+
+  /** Sends an error frame to a refused frame's sender; past ANSWERS_PER_WINDOW of them it is closed (1008). */
+  answer(ws: WebSocket, frame: string): void {
+    if (!this.budget.answer(ws)) return this.refuse(ws, `over ${ANSWERS_PER_WINDOW} refused frames per ${BUDGET_WINDOW_MS / 1000} s`);
+    ws.send(frame);
+  }
+
+  /** The 429 for a uid this room cut off for flooding, or null. */
+  cutOffError(uid: string, now: number): ApiError | null {
+    const key = `${this.room()}|${uid}`;
+    const until = cutOff.get(key) ?? 0;
+    if (until > now) return new ApiError(429, "too_many_connections", `uid ${uid} flooded ${this.room()}; refused for ${Math.ceil((until - now) / 1000)} s more`);
+    cutOff.delete(key);
+    return null;
+  }
+
+  private refuse(ws: WebSocket, why: string): void {
     this.sockets.delete(ws, CLOSE_POLICY);
     try {
-      ws.send(errorFrame("budget_exceeded", this.budget.describe()));
+      ws.send(errorFrame("budget_exceeded", why));
       ws.close(CLOSE_POLICY, "frame budget exceeded");
     } catch {
       // already closing
     }
-    return false;
   }
 
   /**
@@ -67,6 +92,10 @@ export class SocketGuard {
     if (!this.budget.ignoresClose(ws)) return;
     const uid = (ws.deserializeAttachment() as SocketAttachment | null)?.uid ?? null;
     logEvent("room_reset", { room: this.room(), uid, reason: "a closed socket kept sending frames" }, "error");
+    if (uid !== null) {
+      if (cutOff.size > 10_000) cutOff.clear(); // a bound, not a policy: only floods land here
+      cutOff.set(`${this.room()}|${uid}`, Date.now() + CUT_OFF_MS);
+    }
     // The reset drops every socket here without a close event: they leave the process's count now.
     this.holding(-this.held);
     this.ctx.abort("a closed socket kept sending frames");

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { EdgePushClient, type MessageEvent } from "../../client";
+import { EdgePushClient, type PushMessage } from "../../client";
 import { buildOnce, servePush, serveToken, startServing, type Serving } from "./serve-helpers";
 
 let dist: string;
@@ -89,7 +89,7 @@ describe("npm run serve when workerd dies", () => {
 
   it("Should restart workerd, say so, and let a client resume with nothing lost", async () => {
     const client = new EdgePushClient({ url: serving.url, getToken: () => serveToken("survivor"), backoff: { minDelay: 100, maxDelay: 500 } });
-    const messages: MessageEvent[] = [];
+    const messages: PushMessage[] = [];
     const opens: boolean[] = [];
     client.on("message", (m) => messages.push(m));
     client.on("open", (e) => opens.push(e.resumed));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUDGET_WINDOW_MS, FRAMES_AFTER_CLOSE, FrameBudget } from "../../src/room/frame-budget";
+import { ANSWERS_PER_WINDOW, BUDGET_WINDOW_MS, FRAMES_AFTER_CLOSE, FrameBudget } from "../../src/room/frame-budget";
 
 describe("FrameBudget", () => {
   it("Should allow exactly the frame limit in one window and refuse the next frame", () => {
@@ -31,6 +31,15 @@ describe("FrameBudget", () => {
     expect(budget.spend(a, 1, 0)).toBe(true);
     expect(budget.spend(a, 1, 0)).toBe(false);
     expect(budget.spend(b, 1, 0)).toBe(true);
+  });
+
+  it("Should answer at most ANSWERS_PER_WINDOW refused frames per window", () => {
+    const budget = new FrameBudget<object>({ frames: 10_000, bytes: 1e9 });
+    const ws = {};
+    const answered = Array.from({ length: ANSWERS_PER_WINDOW + 1 }, () => (budget.spend(ws, 2, 0), budget.answer(ws)));
+    expect(answered.indexOf(false)).toBe(ANSWERS_PER_WINDOW);
+    budget.spend(ws, 2, BUDGET_WINDOW_MS);
+    expect(budget.answer(ws)).toBe(true);
   });
 
   it("Should tell a connection that goes on sending after its close only past FRAMES_AFTER_CLOSE frames", () => {
