@@ -76,6 +76,14 @@ describe("A flood of frames from one socket", () => {
     expect(cutOff).toBe(true);
     expect(serving.output()).toContain('"event":"room_reset","room":"uid:flooder"');
     expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1));
+    // Coming straight back, it is refused for a while (CUT_OFF_MS) instead of flooding again.
+    const again = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${serving.wsUrl}/ws?token=${serveToken("flooder")}`);
+      ws.once("open", () => (ws.terminate(), resolve(101)));
+      ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once("error", () => {});
+    });
+    expect(again).toBe(429);
     expect((await fetch(`${serving.url}/health`)).status).toBe(200);
     bystander.close();
     flooder.terminate();
