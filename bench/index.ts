@@ -13,24 +13,28 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
-import { broadcast, batch, fanout, reachIdle, replay, unicast, unicastRate, uidOf, type Figures, type Sizes } from "./scenarios";
+import {
+  broadcast, batch, fanout, gatewayUid, gatewayUidOf, reachIdle, replay, unicast, unicastRate, uidOf, type Figures, type Sizes,
+} from "./scenarios";
 import { buildBaseline, buildEdgepush, startServe, startWrangler, type Server } from "./servers";
 import { perSecond, round } from "./stats";
 
 const FULL: Sizes = {
   clients: 1000, pushes: 10_000, concurrency: 32, rate: 500, rateSeconds: 6, batches: 200, batchSize: 100,
   groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000,
+  gatewayClients: 200, gatewayPushes: 2000, gatewayRate: 200,
 };
 const QUICK: Sizes = {
   clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
   groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
+  gatewayClients: 20, gatewayPushes: 200, gatewayRate: 100,
 };
 const ABUSE: { full: AbuseSizes; quick: AbuseSizes } = {
   // 12 s: longer than a flooder is refused after its room resets (CUT_OFF_MS), so it floods twice.
   full: { rate: 100, seconds: 12, slowBytes: 16 * 1024, slowRate: 50 },
   quick: { rate: 50, seconds: 2, slowBytes: 16 * 1024, slowRate: 50 },
 };
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "abuse"] as const;
+const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid", "abuse"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type Results = Map<Scenario, Figures>;
 
@@ -111,12 +115,27 @@ async function measure(server: Server): Promise<Results> {
     await pause();
   }
   if (want("replay")) out.set("replay", await replay(server, size.replay));
+  if (want("gateway-uid")) out.set("gateway-uid", await gatewayScenario(server));
   if (want("idle-memory")) {
     const sum = (key: "errors" | "lost" | "duplicates") => idle.reduce((n, f) => n + (f[key] ?? 0), 0);
     out.set("idle-memory", { ...memory, errors: sum("errors"), lost: sum("lost"), duplicates: sum("duplicates"), strays: idleStrays });
   }
   if (want("abuse")) out.set("abuse", await abuse(server, values.quick ? ABUSE.quick : ABUSE.full));
   return out;
+}
+
+/** `/ws` sockets in their own uid rooms and as many `/gateway` connections bound to uids, then gateway-uid. */
+async function gatewayScenario(server: Server): Promise<Figures> {
+  if (server.kind === "baseline") return gatewayUid(server, new SocketPool(), size);
+  const specs: ClientSpec[] = Array.from({ length: size.gatewayClients }, (_, i) => ({ uid: uidOf(i) }));
+  for (let i = 0; i < size.gatewayClients; i++) specs.push({ uid: gatewayUidOf(i), gateway: true });
+  const pool = await SocketPool.connect(server, specs);
+  await sleep(300);
+  const figures = await gatewayUid(server, pool, size);
+  const strays = pool.strays;
+  await pool.close();
+  log(`${server.kind}: gateway-uid done`);
+  return { ...figures, strays };
 }
 
 /** Connects `specs` and measures what the server's RSS grew by per connection. */
@@ -153,6 +172,8 @@ const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
   fanout: { figure: "lastMs", goal: ["lastMs <= 100 at 5000 sockets", (f) => (f.sockets as number) >= 5000 && (f.lastMs as number) <= 100] },
   "idle-memory": { figure: "uidRooms.kbPerConnection" },
   replay: { figure: "replayedPerSec" },
+  // Its ratio is within edgepush: the gateway path's p50 over the /ws path's, measured side by side.
+  "gateway-uid": { figure: "gatewayLatencyMs.p50", goal: ["gateway p50 <= 1.5x /ws p50", (f) => (f.gatewayToWsP50 === null ? null : (f.gatewayToWsP50 as number) <= 1.5)] },
   // Its own two phases are the comparison: the bystander's p50 during a flood over its p50 without.
   abuse: { figure: "p50Ratio", goal: ["bystander p50 during a flood <= 2x its p50 without", (f) => (f.p50Ratio as number | null) !== null && (f.p50Ratio as number) <= 2] },
 };

@@ -24,6 +24,8 @@ export interface ClientSpec {
   uid: string;
   group?: string;
   since?: number;
+  /** A `/gateway` connection bound to `uid` by its token; pushes arrive as the bare payload. */
+  gateway?: boolean;
 }
 
 export const now = (): number => performance.now();
@@ -36,6 +38,7 @@ export function signToken(uid: string, groups: string[] = []): string {
 }
 
 function socketUrl(server: Server, spec: ClientSpec): string {
+  if (spec.gateway) return `${server.wsUrl}/gateway?token=${signToken(spec.uid)}`;
   if (server.kind === "baseline") {
     return spec.group ? `${server.wsUrl}/ws?group=${spec.group}` : `${server.wsUrl}/ws?uid=${spec.uid}`;
   }
@@ -48,6 +51,8 @@ function socketUrl(server: Server, spec: ClientSpec): string {
 /** Open WebSocket clients; `handler` receives their push frames. */
 export class SocketPool {
   readonly sockets: WebSocket[] = [];
+  /** Sockets that receive bare payloads (`/gateway`), not envelopes. */
+  private readonly raw = new Set<number>();
   handler: PushHandler | null = null;
   /** Frames that were neither `init` nor a push the running scenario expected (none is running: any push). */
   strays = 0;
@@ -62,6 +67,7 @@ export class SocketPool {
     return new Promise((done, fail) => {
       const ws = new WebSocket(socketUrl(server, spec), { perMessageDeflate: false });
       this.sockets[index] = ws;
+      if (spec.gateway) this.raw.add(index);
       ws.once("open", () => done());
       ws.once("unexpected-response", (_req, res) => fail(new Error(`upgrade for ${spec.uid} answered ${res.statusCode}`)));
       ws.once("error", fail);
@@ -71,8 +77,10 @@ export class SocketPool {
 
   private receive(index: number, text: string): void {
     const at = now();
-    const frame = JSON.parse(text) as { type?: string; data?: Stamp };
-    if (frame.type === "init") return;
+    const parsed = JSON.parse(text) as { type?: string; data?: Stamp };
+    if (parsed.type === "init") return;
+    // A `/gateway` page gets the payload itself, as GatewayWorker sent it.
+    const frame = this.raw.has(index) ? { type: "push", data: parsed as Stamp } : parsed;
     const expected = frame.type === "push" && typeof frame.data?.i === "number" && this.handler?.(index, frame.data, at);
     if (!expected) this.strays++;
   }

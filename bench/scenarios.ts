@@ -20,6 +20,10 @@ export interface Sizes {
   fanoutRounds: number;
   broadcastRounds: number;
   replay: number;
+  /** gateway-uid: bound uids of each kind, pushes in all (half each), pushes per second. */
+  gatewayClients: number;
+  gatewayPushes: number;
+  gatewayRate: number;
 }
 
 export type Figures = Record<string, unknown> & { lost?: number; duplicates?: number; errors?: number; skipped?: string };
@@ -205,3 +209,41 @@ async function push(pusher: Pusher, body: object, errors: { count: number }): Pr
   const answer = await pusher.post(body).catch(() => null);
   if (answer?.status !== 200 || answer.json.ok !== true) errors.count++;
 }
+
+/**
+ * A push to a uid bound to a `/gateway` connection (room → gateway → socket) against one to a
+ * uid whose `/ws` socket is in its own room (room → socket): the same paced pushes, interleaved,
+ * one latency figure each. `pool` holds `clients` `/ws` sockets (uids `uidOf(i)`), then as many
+ * gateway connections (uids `gatewayUidOf(i)`).
+ */
+export async function gatewayUid(server: Server, pool: SocketPool, size: Sizes): Promise<Figures> {
+  if (server.kind === "baseline") return { skipped: "the thin baseline has no gateway" };
+  const n = size.gatewayPushes - (size.gatewayPushes % 2);
+  // Even indexes go to /ws uids, odd ones to gateway-bound uids.
+  const all = new Recorder(n);
+  const latency = { ws: [] as number[], gateway: [] as number[] };
+  pool.handler = (_socket, s, at) => {
+    if (s.s !== "gw") return false;
+    const before = all.count;
+    if (!all.hit(s.i, at - s.t, at)) return false;
+    if (all.count > before) latency[s.i % 2 === 0 ? "ws" : "gateway"].push(at - s.t);
+    return true;
+  };
+  const pusher = new Pusher(server, 16);
+  const errors = { count: 0 };
+  await runAtRate(n, size.gatewayRate, 64, (i) => {
+    const uid = i % 2 === 0 ? uidOf((i >> 1) % size.gatewayClients) : gatewayUidOf((i >> 1) % size.gatewayClients);
+    return push(pusher, { uid, data: stamp("gw", i), ttl: 0 }, errors);
+  });
+  await settle(() => all.done, () => all.count);
+  pusher.close();
+  pool.handler = null;
+  const [wsMs, gatewayMs] = [percentiles(latency.ws), percentiles(latency.gateway)];
+  return {
+    clients: size.gatewayClients, pushes: n, rate: size.gatewayRate, wsLatencyMs: wsMs, gatewayLatencyMs: gatewayMs,
+    gatewayToWsP50: wsMs.p50 > 0 ? round(gatewayMs.p50 / wsMs.p50, 2) : null,
+    errors: errors.count, lost: all.lost, duplicates: all.duplicates,
+  };
+}
+
+export const gatewayUidOf = (i: number): string => `bench-gw${i}`;

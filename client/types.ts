@@ -21,6 +21,11 @@ export interface EdgePushOptions {
   pingInterval?: number;
   /** A socket that hears nothing this long (ms) after a `ping` is dropped and reconnected. Default 10000. */
   pongTimeout?: number;
+  /**
+   * `"rooms"` (default): one `/ws` socket per room. `"gateway"`: one `/gateway` socket for the uid
+   * and every group (join/leave are frames on it, each room still resumed by its own seq).
+   */
+  transport?: "rooms" | "gateway";
   /** Join the groups the server grants (`{"type":"join"}` frames). Default true. */
   autoJoin?: boolean;
   /** A WebSocket implementation; default the global one (browsers, Node 22+). */

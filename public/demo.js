@@ -1,6 +1,7 @@
 // The live-room demo: the seed's chat room (join, say, see who is here) and a panel of what the
-// backend pushed to this uid, on the edgepush client library. Chat frames are the page's own
-// convention, carried as publish data: {kind: "join" | "here" | "say" | "leave", text?}.
+// backend pushed to this uid, on the edgepush client library — both rooms on one /gateway socket
+// (`transport: "gateway"`). Chat frames are the page's own convention, carried as publish data:
+// {kind: "join" | "here" | "say" | "leave", text?}.
 import { EdgePushClient } from "./edgepush-client.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,7 +50,9 @@ function join(uid, group) {
   showPushHint(uid);
   setFormJoined(true);
 
-  client = new EdgePushClient({ getToken: ({ group }) => devToken(uid, group) });
+  // One socket for the uid and the room; `?transport=rooms` shows the one-socket-per-room mode.
+  const transport = params.get("transport") === "rooms" ? "rooms" : "gateway";
+  client = new EdgePushClient({ transport, getToken: ({ group }) => devToken(uid, group) });
   client.on("open", (e) => {
     setStatus(e.group, "open", e.group === null ? `you · ${uid}` : `room · ${group}`);
     if (e.group === null || e.resumed) return;

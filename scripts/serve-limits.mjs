@@ -54,52 +54,57 @@ export function capacityLine({ soft, hard }, capacity) {
 }
 
 /**
- * Keeps workerd running: `start()` starts one and resolves once it serves; if it exits without
- * `stop()`, it is started again (1 s, 2 s … 30 s apart while it keeps failing; at once after a
- * minute up) and the log says so. Never gives up: clients reconnect and resume with `since`.
- * @param {() => Promise<import("node:child_process").ChildProcess>} start
- * @param {{ log?: (line: string) => void }} [options]
+ * The FD_BUDGET var the Worker and rooms enforce: what the file limit holds (the line saying so is
+ * printed), or an FD_BUDGET set by hand when that is lower.
+ * @param {{ soft: number, hard: number }} limits
+ * @param {Record<string, unknown>} configured  the vars as configured (wrangler.toml, environment, --var)
  */
-export async function superviseWorkerd(start, { log = console.log } = {}) {
+export function capacityBudget(limits, configured, log = console.log) {
+  const capacity = workerdCapacity(limits.hard, Number(configured.DIRECTORY_SHARDS ?? 16));
+  log(capacityLine(limits, capacity));
+  const asked = Number(configured.FD_BUDGET);
+  if (configured.FD_BUDGET === undefined || !(asked > 0)) return String(capacity.budget);
+  if (asked > capacity.budget) log(`[edgepush] FD_BUDGET ${asked} is over what the file limit holds; using ${capacity.budget}`);
+  return String(Math.min(asked, capacity.budget));
+}
+
+/**
+ * Keeps workerd running: `start()` starts one and resolves once it serves; if it exits while
+ * `stopping()` is false, it is started again (at once, then 1 s, 2 s … 30 s apart while it keeps
+ * failing within a minute) and the log says so. Never gives up: clients reconnect and resume
+ * with `since`.
+ * @param {() => Promise<import("node:child_process").ChildProcess>} start
+ * @param {{ stopping: () => boolean, log?: (line: string) => void }} options
+ * @returns {Promise<{ readonly child: import("node:child_process").ChildProcess }>}
+ */
+export async function superviseWorkerd(start, { stopping, log = console.log }) {
   let child = await start();
-  let stopping = false;
   let failures = 0;
+  const backoff = () => Math.min(30_000, 1000 * 2 ** Math.min(failures - 2, 5));
+  const restart = async () => {
+    if (stopping()) return;
+    try {
+      child = await start();
+    } catch (err) {
+      failures++;
+      log(`[edgepush] workerd did not come back (${err instanceof Error ? err.message : err}); trying again in ${backoff() / 1000} s`);
+      return void setTimeout(restart, backoff());
+    }
+    log(`[edgepush] workerd is serving again (pid ${child.pid})`);
+    watch(child, Date.now());
+  };
   const watch = (proc, startedAt) => proc.once("exit", (code, signal) => {
-    if (stopping) return;
-    failures = Date.now() - startedAt > 60_000 ? 0 : failures + 1;
-    const delay = failures <= 1 ? 0 : Math.min(30_000, 1000 * 2 ** (failures - 2));
+    if (stopping()) return;
+    failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+    const delay = failures <= 1 ? 0 : backoff();
     log(`[edgepush] workerd exited unexpectedly (${signal ?? `exit code ${code}`}); restarting it` +
       `${delay ? ` in ${delay / 1000} s` : ""}: clients reconnect and resume with since, so nothing logged is lost`);
     setTimeout(restart, delay);
   });
-  const restart = async () => {
-    if (stopping) return;
-    try {
-      child = await start();
-      if (stopping) return void child.kill("SIGTERM");
-      log(`[edgepush] workerd is serving again (pid ${child.pid})`);
-      watch(child, Date.now());
-    } catch (err) {
-      failures++;
-      const delay = Math.min(30_000, 1000 * 2 ** Math.min(failures, 5));
-      log(`[edgepush] workerd did not come back (${err instanceof Error ? err.message : err}); trying again in ${delay / 1000} s`);
-      setTimeout(restart, delay);
-    }
-  };
   watch(child, Date.now());
   return {
     get child() {
       return child;
-    },
-    /** Stops supervising and ends workerd: SIGTERM, then SIGKILL after `killAfterMs`; resolves on its exit. */
-    stop(killAfterMs = 10_000) {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-      return new Promise((done) => {
-        const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-        child.once("exit", () => (clearTimeout(timer), done()));
-        child.kill("SIGTERM");
-      });
     },
   };
 }

@@ -3,11 +3,11 @@
 // environment. Options: --port N (PORT, 8787), --ip ADDR (127.0.0.1), --data DIR (EDGEPUSH_DATA,
 // ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js),
 // --dist DIR (where the build goes, dist).
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DETACHED, onStopRequest, spawnGroup, stopGroups } from "./process-group.mjs";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-config.mjs";
-import { capacityLine, fileLimits, superviseWorkerd, workerdCapacity } from "./serve-limits.mjs";
+import { capacityBudget, fileLimits, superviseWorkerd } from "./serve-limits.mjs";
 
 const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
 
@@ -36,10 +36,21 @@ if (missing.length > 0) {
 }
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+// From here on a stop request (Ctrl-C, SIGINT/SIGTERM to npm or to this process) ends whatever runs.
+let running;
+let stopping = false;
+onStopRequest(async () => {
+  stopping = true;
+  if (running) await stopGroups([running]);
+  process.exit(0);
+});
+
 if (!values["no-build"]) {
-  try {
-    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", values.dist], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
-  } catch {
+  const build = spawnGroup("wrangler", ["deploy", "--dry-run", "--outdir", values.dist], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
+  running = build;
+  const code = await new Promise((done) => build.on("exit", (c) => done(c)).on("error", () => done(1)));
+  if (stopping) await new Promise(() => {}); // the stop handler exits
+  if (code !== 0) {
     console.error("[edgepush] the build (wrangler deploy --dry-run --outdir dist) failed; see above");
     process.exit(1);
   }
@@ -56,31 +67,18 @@ for (const pair of values.var) {
   if (at <= 0) throw new Error(`--var expects NAME:VALUE, got ${pair}`);
   vars[pair.slice(0, at)] = pair.slice(at + 1);
 }
+// The open-file limit, raised to the hard limit for workerd, is what bounds its connections.
 const limits = fileLimits();
 vars.FD_BUDGET = capacityBudget(limits, { ...settings.vars, ...vars });
 const configPath = writeServeConfig({
   settings, workerPath: `${values.dist}/worker.js`, dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
 });
 const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${values.port}`;
-const start = () => startWorkerd(configPath, `${url}/health`, { env, fileLimit: limits.hard });
-const workerd = await superviseWorkerd(start).catch((err) => {
+const start = () => startWorkerd(configPath, `${url}/health`, { env, detached: DETACHED, fileLimit: limits.hard, onSpawn: (c) => (running = c) });
+// A workerd that exits on its own is started again; a stop request kills it (SIGKILL after 3 s:
+// it waits for keep-alive clients to leave) and stops the supervisor with it.
+const workerd = await superviseWorkerd(start, { stopping: () => stopping }).catch((err) => {
   console.error(`[edgepush] workerd did not start: ${err.message}`);
   process.exit(1);
 });
 console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${workerd.child.pid}, data in ${values.data}/)`);
-
-// workerd waits for open connections to end; one left open cannot hold the stop past 10 s.
-const stop = () => workerd.stop(10_000).then(() => process.exit(0));
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-
-// The capacity the raised limit gives (printed), as the FD_BUDGET var the Worker and rooms enforce;
-// an FD_BUDGET set by hand is kept when it is lower.
-function capacityBudget(fileLimit, configured) {
-  const capacity = workerdCapacity(fileLimit.hard, Number(configured.DIRECTORY_SHARDS ?? 16));
-  console.log(capacityLine(fileLimit, capacity));
-  const asked = Number(configured.FD_BUDGET);
-  if (configured.FD_BUDGET === undefined || !(asked > 0)) return String(capacity.budget);
-  if (asked > capacity.budget) console.log(`[edgepush] FD_BUDGET ${asked} is over what the file limit holds; using ${capacity.budget}`);
-  return String(Math.min(asked, capacity.budget));
-}

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
+import { missingLine, missingTools } from "./prerequisites.mjs";
 
 const SUITES = [
   { name: "workers", config: "vitest.config.ts" },
@@ -12,6 +13,10 @@ const only = process.argv.slice(2);
 // node_modules/.bin first: Node 22 from the `node` package, which wrangler needs.
 const PATH = `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH}`;
 const env = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+
+// One line per missing optional tool, here rather than once per test file that needs it.
+for (const tool of missingTools()) console.log(missingLine(tool));
+env.EDGEPUSH_PREREQUISITES_SHOWN = "1";
 
 const total = { passed: 0, failed: 0, skipped: 0 };
 const fail = (why) => {

@@ -6,19 +6,22 @@ import type { ShimOptions } from "./server";
 /** 1 MiB of body (the Worker's MAX_BODY_BYTES default) plus room, so the Worker's limit decides. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024 + 1024;
 
-export const USAGE = `usage: tsx shim/index.ts [--host H] [--port P] [--url URL] [--secret S] [--max-line-bytes N] [--batch-ms N]
+export const USAGE = `usage: tsx shim/index.ts [--host H] [--port P] [--url URL] [--secret S] [--max-line-bytes N] [--batch-ms N] [--wait S]
 
   --host            SHIM_HOST            listen address          (127.0.0.1)
   --port            SHIM_PORT            listen port             (5678)
   --url             EDGEPUSH_URL         edgepush base URL       (http://127.0.0.1:8787)
   --secret          PUSH_SECRET          backend credential      (else PUSH_SECRET in .dev.vars)
   --max-line-bytes  SHIM_MAX_LINE_BYTES  longest line accepted   (${DEFAULT_MAX_LINE_BYTES})
-  --batch-ms        SHIM_BATCH_MS        coalesce lines arriving within N ms into batch calls (0 = off)`;
+  --batch-ms        SHIM_BATCH_MS        coalesce lines arriving within N ms into batch calls (0 = off)
+  --wait            SHIM_WAIT_S          at start, wait up to S s for edgepush to accept the secret (30; 0 = no check)`;
 
 export interface ShimConfig {
   options: Omit<ShimOptions, "log">;
   /** Where the secret came from, for the start-up line (never the secret itself). */
   secretSource: string;
+  /** Seconds to wait at start for edgepush to accept the secret; 0 skips the check. */
+  waitS: number;
 }
 
 /** A setting that cannot work; the message names what to set. */
@@ -40,6 +43,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv, devVarsPath =
         secret: { type: "string" },
         "max-line-bytes": { type: "string" },
         "batch-ms": { type: "string" },
+        wait: { type: "string" },
       },
     }).values;
   } catch (err) {
@@ -60,6 +64,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv, devVarsPath =
   }
   return {
     secretSource,
+    waitS: integer(setting("wait", "SHIM_WAIT_S"), 30, "--wait / SHIM_WAIT_S", 0, 3600),
     options: {
       host: setting("host", "SHIM_HOST") ?? "127.0.0.1",
       port: integer(setting("port", "SHIM_PORT"), 5678, "--port / SHIM_PORT", 0, 65535),

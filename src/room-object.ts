@@ -6,7 +6,7 @@ import {
   envelope, errorFrame, parseClientFrame, type OutboundMessage,
 } from "./contract/protocol";
 import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
-import type { GatewayItem, TrackChange, TrackResult } from "./gateway/types";
+import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
@@ -100,12 +100,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   /** A gateway's connections subscribed to or left this room; answers what a subscriber needs. */
-  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult {
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[], replay?: TrackReplay): TrackResult {
     this.remember(room);
     const members = this.gateways.track(room, gateway, changes);
     const result: TrackResult = { seq: this.log.lastSeq };
     if (members) result.members = members;
     if (isCacheRoom(room) && changes.some((c) => c.on)) result.last = this.log.last(Date.now());
+    // Synchronous with the subscription: the gateway holds live messages until these are sent.
+    if (replay) result.rows = this.logRows(room, replay.since);
     return result;
   }
 
@@ -157,9 +159,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return this.roster.close(target, code, reason);
   }
 
-  /** Sends a control frame (e.g. `join`) to every token-authenticated socket; answers how many. */
-  notify(frame: string): number {
-    return this.roster.notify(frame);
+  /** Sends a control frame (e.g. `join`) to every token-authenticated socket, here and on gateways; answers how many. */
+  async notify(frame: string): Promise<number> {
+    const local = this.roster.notify(frame);
+    const room = this.name;
+    if (!room) return local;
+    const remote = await Promise.all(this.gateways.subscribers.gateways().map((g) =>
+      gatewayStub(this.env, g).notify(room, frame).catch((err: unknown) => (this.report("notify", err), 0))));
+    return remote.reduce((a, b) => a + b, local);
   }
 
   /** Re-reports this room to the directory (a shard checking for ghosts calls it). */
@@ -255,20 +262,24 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
     const now = Date.now();
-    const isUidRoom = room.startsWith("uid:");
-    let rows: LogRow[] = [];
-    if (since !== null) {
-      rows = this.log.since(since, now);
-      if (isUidRoom) this.log.clearPending();
-    } else if (isUidRoom) {
-      rows = this.log.takePending(now);
-    }
-    for (const row of rows) {
+    for (const row of this.logRows(room, since)) {
       const text = attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message);
       ws.send(text);
       // Counted but never cut short (that would lose pending rows): the next live message judges it.
       this.guard.replayed(ws, text.length, now);
     }
+  }
+
+  /** What a connection resuming at `since` is owed: the rows after it, or a uid room's offline queue. */
+  private logRows(room: RoomName, since: number | null): LogRow[] {
+    const now = Date.now();
+    const isUidRoom = room.startsWith("uid:");
+    if (since !== null) {
+      const rows = this.log.since(since, now);
+      if (isUidRoom) this.log.clearPending();
+      return rows;
+    }
+    return isUidRoom ? this.log.takePending(now) : [];
   }
 
   private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {

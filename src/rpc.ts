@@ -6,15 +6,15 @@ import type { GatewayName, ListedName, RoomName } from "./contract/names";
 import type { OutboundMessage } from "./contract/protocol";
 import type { BroadcastTally, DirectoryStats, ShardReport } from "./directory/types";
 import type {
-  ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackResult,
+  ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackReplay, TrackResult,
 } from "./gateway/types";
 import type { RoomPresence, RoomPushItem, RoomPushResult, SocketTarget } from "./room/types";
 
 /** What the Worker and the directory call on a room (RoomObject implements it). */
 export interface RoomApi extends Rpc.DurableObjectBranded {
   push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]>;
-  /** A gateway's connections subscribed to or left this room. */
-  track(room: RoomName, gateway: GatewayName, changes: TrackChange[]): TrackResult;
+  /** A gateway's connections subscribed to or left this room; with `replay`, answers the log rows too. */
+  track(room: RoomName, gateway: GatewayName, changes: TrackChange[], replay?: TrackReplay): TrackResult;
   /** A gateway that restarted without its connections: forget its subscribers. */
   forget(room: RoomName, gateway: GatewayName): void;
   /** A message a gateway connection sent to the room (a Pusher client event): live, not logged. */
@@ -27,7 +27,7 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   /** Revokes `uid`'s membership: its own sockets here close with 4001, its gateway connections leave. */
   revoke(room: RoomName, uid: string): Promise<number>;
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
-  notify(frame: string): number;
+  notify(frame: string): Promise<number>;
   resync(): Promise<void>;
 }
 
@@ -51,6 +51,8 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   clients(room: RoomName | null): { clientIds: string[]; sessions: Record<string, Record<string, unknown> | null> };
   /** Takes this gateway's connections (of `uid`, when given) out of `room`; answers how many. */
   ungroup(room: RoomName, uid?: string): Promise<number>;
+  /** A control frame (a grant's `join`) to the room's subscribers here that read frames (envelope format). */
+  notify(room: RoomName, frame: string): number;
 }
 
 /** What rooms and the Worker call on a shard or relay (Directory implements it). */

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { backendAuth } from "./api/http";
+import { clientRoutes } from "./api/routes/clients";
 import { connectRoutes } from "./api/routes/connect";
 import { controlRoutes } from "./api/routes/control";
 import { devRoutes } from "./api/routes/dev";
@@ -28,6 +29,7 @@ app.use("*", backendAuth);
 app.route("/", pushRoutes);
 app.route("/", controlRoutes);
 app.route("/", memberRoutes);
+app.route("/", clientRoutes);
 
 app.notFound((c) =>
   c.json(errorBody(new ApiError(404, "not_found", "no such endpoint; see the README's API reference")), 404),

@@ -7,10 +7,13 @@ export const PUSHER_SECRET = "test-pusher-secret";
 const BASE = "https://edgepush.test";
 
 /** A `/gateway` connection (with a token for `uid`, or anonymous); consumes the init frame. */
-export async function gatewayConnect(uid?: string, opts: { groups?: string[]; format?: string } = {}) {
-  let query = "";
-  if (uid) query = `token=${await token(uid, opts.groups ? { groups: opts.groups } : {})}`;
-  if (opts.format) query += `${query ? "&" : ""}format=${opts.format}`;
+export async function gatewayConnect(uid?: string, opts: { groups?: string[]; format?: string; since?: number; autojoin?: boolean } = {}) {
+  const params = new URLSearchParams();
+  if (uid) params.set("token", await token(uid, opts.groups ? { groups: opts.groups } : {}));
+  if (opts.format) params.set("format", opts.format);
+  if (opts.since !== undefined) params.set("since", String(opts.since));
+  if (opts.autojoin !== undefined) params.set("autojoin", String(opts.autojoin));
+  const query = params.toString();
   const res = await exports.default.fetch(`${BASE}/gateway?${query}`, { headers: { Upgrade: "websocket" } });
   if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade ${res.status}: ${await res.text()}`);
   const client = new Client(res.webSocket);

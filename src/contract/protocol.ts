@@ -36,7 +36,7 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited"
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited" | "unavailable"
   | "budget_exceeded";
 
 /**
@@ -50,7 +50,7 @@ export type ClientFrame =
 
 /**
  * The client library acknowledges what it read every this many characters (UTF-16 units of the
- * text frames it received, `pong` aside) with `{"type":"ack","bytes":<characters since its last ack>}`.
+ * text frames it received after `init`, `pong` aside) with `{"type":"ack","bytes":<characters since its last ack>}`.
  */
 export const ACK_EVERY_CHARS = 256 * 1024;
 
@@ -78,8 +78,11 @@ export function errorFrame(code: ClientErrorCode, message: string): string {
   return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
 }
 
-/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
-export function parseClientFrame(text: string): ClientFrame | { error: ClientErrorCode; message: string } {
+/** Why a client frame was refused: an error frame's fields. */
+export type FrameError = { error: ClientErrorCode; message: string };
+
+/** A client text frame as a JSON object, or why it is not one (every socket kind reads frames so). */
+export function readFrameObject(text: string): { frame: Record<string, unknown> } | FrameError {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -89,7 +92,14 @@ export function parseClientFrame(text: string): ClientFrame | { error: ClientErr
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { error: "bad_frame", message: "frame must be a JSON object with a type" };
   }
-  const frame = value as Record<string, unknown>;
+  return { frame: value as Record<string, unknown> };
+}
+
+/** Parses a client text frame; returns an error frame's fields when it is not one we accept. */
+export function parseClientFrame(text: string): ClientFrame | FrameError {
+  const read = readFrameObject(text);
+  if (!("frame" in read)) return read;
+  const { frame } = read;
   if (frame.type === "ack") {
     const bytes = frame.bytes;
     if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {

@@ -15,8 +15,20 @@ export const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: push
 /** Sends a frame; false when the socket is gone or broke (the sender closes it). */
 export type Send = (ws: WebSocket, text: string) => boolean;
 
-/** Each item to `room`'s subscribers here; answers connections reached per item. */
-export function deliverToRoom(connections: Connections, room: RoomName, items: GatewayItem[], send: Send): number[] {
+/** A live frame kept back while its subscription's replay goes out (see Subscriptions). */
+export interface HeldFrame {
+  seq: number;
+  frame: string;
+}
+
+/**
+ * Each item to `room`'s subscribers here; answers connections reached per item. A frame for a
+ * connection whose replay of the room is under way goes to `held`'s list instead (it counts as reached).
+ */
+export function deliverToRoom(
+  connections: Connections, room: RoomName, items: GatewayItem[], send: Send,
+  held: (clientId: string, room: RoomName) => HeldFrame[] | undefined = () => undefined,
+): number[] {
   const subscribers = connections.inRoom(room);
   return items.map((item) => {
     const exclude = toSet(item.exclude);
@@ -25,7 +37,10 @@ export function deliverToRoom(connections: Connections, room: RoomName, items: G
       const attachment = connections.get(ws)!;
       if (exclude?.has(attachment.id)) continue;
       const frame = HANDLERS[attachment.protocol].frame(attachment, sub, item);
-      if (frame !== null && send(ws, frame)) n++;
+      if (frame === null) continue;
+      const waiting = held(attachment.id, room);
+      if (waiting) waiting.push({ seq: item.seq, frame });
+      if (waiting || send(ws, frame)) n++;
     }
     return n;
   });

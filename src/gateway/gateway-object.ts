@@ -22,7 +22,7 @@ import { Webhooks } from "../webhooks/webhooks";
 import {
   GATEWAY_HEADER,
   type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
-  type MemberEvent, type OpResult,
+  type MemberEvent, type OpResult, type TrackReplay,
 } from "./types";
 
 /** A report a shard missed is retried this soon by the gateway's alarm. */
@@ -59,7 +59,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.host = {
       env,
       connections: this.connections,
-      subscribe: (ws, sub) => this.subs.subscribe(ws, sub),
+      subscribe: (ws, sub, replay) => this.subs.subscribe(ws, sub, replay),
       unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
       bind: async (ws, uid, userData) => {
         await this.subs.bind(ws, uid, userData);
@@ -71,7 +71,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
     const links = new RoomLinks(ctx.storage.sql, env, this.name);
-    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work));
+    this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work), () => this.host);
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
     this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
@@ -95,7 +95,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult {
-    const delivered = deliverToRoom(this.connections, room, items, this.host.send);
+    const delivered = deliverToRoom(this.connections, room, items, this.host.send, (id, r) => this.subs.held(id, r));
     return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
   }
 
@@ -161,6 +161,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
   ungroup(room: RoomName, uid?: string): Promise<number> {
     return this.ops.ungroup(room, uid);
+  }
+  notify(room: RoomName, frame: string): number {
+    return this.ops.notify(room, frame);
   }
 
   // ---- runtime entry points ----
@@ -253,6 +256,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       throw new ApiError(503, "room_full", `gateway ${this.name} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
     const shard = Number(this.name.slice(3));
+    const groups = parseGroups(headers.get(GATEWAY_HEADER.groups));
     const attachment: GatewayAttachment = {
       id: newGatewayClientId(shard),
       protocol,
@@ -261,13 +265,17 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       subs: [],
       connectedAt: Date.now(),
     };
+    if (protocol === "gateway" && groups.length > 0) attachment.grants = groups;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
     if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
-    await this.join(server, headers.get(GATEWAY_HEADER.uid), parseGroups(headers.get(GATEWAY_HEADER.groups)));
+    // Envelope connections (the client library) resume their uid room like a `/ws` socket.
+    const since = headers.get(GATEWAY_HEADER.since);
+    const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
+    await this.join(server, headers.get(GATEWAY_HEADER.uid), headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups, replay);
     const joined = this.connections.get(server);
     if (joined) this.hooks.opened({ client_id: joined.id, uid: joined.uid, group: null, protocol, groups: groupsOf(joined) });
     this.ctx.waitUntil(this.loop.sync());
@@ -277,9 +285,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   // A token connection starts bound to its uid and joined to its groups.
-  private async join(ws: WebSocket, uid: string | null, groups: string[]): Promise<void> {
+  private async join(ws: WebSocket, uid: string | null, groups: string[], replay?: TrackReplay): Promise<void> {
     try {
-      if (uid) await this.subs.bind(ws, uid);
+      if (uid) await this.subs.bind(ws, uid, undefined, replay);
       await Promise.all(groups.map((g) => this.subs.subscribe(ws, { room: roomName("group", g) })));
     } catch (err) {
       this.closeSocket(ws, CLOSE_INTERNAL, "a room did not answer");

@@ -3,14 +3,17 @@ import type { RoomName } from "../contract/names";
 import type { OutboundMessage } from "../contract/protocol";
 import type { Env } from "../env";
 import type { Connections } from "./connections";
-import type { GatewayAttachment, GatewayItem, Subscription, TrackResult } from "./types";
+import type { GatewayAttachment, GatewayItem, Subscription, TrackReplay, TrackResult } from "./types";
 
 /** The gateway's services, as a protocol handler sees them. */
 export interface GatewayHost {
   readonly env: Env;
   readonly connections: Connections;
-  /** Subscribes `ws` to `sub.room` (index, attachment, then the room); throws when the room refuses. */
-  subscribe(ws: WebSocket, sub: Subscription): Promise<TrackResult>;
+  /**
+   * Subscribes `ws` to `sub.room` (index, attachment, then the room); throws when the room refuses.
+   * With `replay`, the room's rows are sent to `ws` before any live message of the room.
+   */
+  subscribe(ws: WebSocket, sub: Subscription, replay?: TrackReplay): Promise<TrackResult>;
   /** Unsubscribes `ws` from `room`; false when it was not subscribed. */
   unsubscribe(ws: WebSocket, room: RoomName): Promise<boolean>;
   /** Binds `ws` to a uid (its uid room included) or, with null, unbinds it. */
@@ -31,6 +34,10 @@ export interface ProtocolHandler {
   message(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, text: string): Promise<void>;
   /** The frame a subscriber gets for a room's message (`sub` null: an `all` or clientId push); null skips it. */
   frame(attachment: GatewayAttachment, sub: Subscription | null, item: GatewayItem): string | null;
+  /** Called once a subscription is in place (before a replay's rows): e.g. tell the client. */
+  subscribed?(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, sub: Subscription, result: TrackResult): void;
+  /** Called once a subscription is gone (not when the socket closed). */
+  unsubscribed?(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, room: RoomName): void;
   /** Presence changes in a room this connection subscribes to; null when it has nothing to say. */
   memberFrame?(sub: Subscription, added: boolean, member: { id: string; info: string }): string | null;
 }

@@ -6,7 +6,7 @@
 import type { GatewayName, RoomName } from "../contract/names";
 import { roomStub, type Env } from "../env";
 import { errorText, logEvent } from "../util/log";
-import type { TrackChange, TrackResult } from "./types";
+import type { TrackChange, TrackReplay, TrackResult } from "./types";
 
 export class RoomLinks {
   private readonly attached = new Set<RoomName>();
@@ -24,9 +24,9 @@ export class RoomLinks {
   }
 
   /** Tells `room` of `changes`; `hasLocal` says whether this gateway still holds subscribers of it. */
-  async track(room: RoomName, changes: TrackChange[], hasLocal: boolean): Promise<TrackResult> {
+  async track(room: RoomName, changes: TrackChange[], hasLocal: boolean, replay?: TrackReplay): Promise<TrackResult> {
     if (hasLocal) this.mark(room);
-    const result = await roomStub(this.env, room).track(room, this.gateway, changes);
+    const result = await roomStub(this.env, room).track(room, this.gateway, changes, replay);
     if (!hasLocal) this.unmark(room);
     return result;
   }

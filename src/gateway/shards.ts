@@ -53,3 +53,8 @@ export function pickShard(shards: number, region: Region | null, random: number)
   const shard = offset + Math.min(shards - 1, Math.floor(random * shards));
   return { name: gatewayName(shard), shard, region };
 }
+
+/** True when `shard` is one a connection can be on with `shards` per region (client ids name it). */
+export function isLiveShardNumber(shard: number, shards: number): boolean {
+  return Number.isSafeInteger(shard) && shard >= 0 && shard < REGIONS.length * shards;
+}

@@ -28,6 +28,8 @@ export interface GatewayAttachment {
   /** GatewayWorker connections: raw payloads (the default) or edgepush envelopes. */
   format: Format;
   subs: Subscription[];
+  /** GatewayWorker connections: the groups its token allows (a client `join` frame may pick them). */
+  grants?: string[];
   connectedAt: number;
 }
 
@@ -52,6 +54,14 @@ export interface TrackChange {
   on: boolean;
 }
 
+/**
+ * A subscriber that also wants the room's log (edgepush's client library on `/gateway`): the rows
+ * after `since`, or with null, a uid room's offline queue (as a `/ws` socket without `since` gets).
+ */
+export interface TrackReplay {
+  since: number | null;
+}
+
 /** What a room answers a gateway that subscribed connections. */
 export interface TrackResult {
   /** Presence channels: every member after the change, one per user_id. */
@@ -60,6 +70,8 @@ export interface TrackResult {
   last?: { seq: number; message: OutboundMessage } | null;
   /** The room's last seq, so a subscriber can tell replayed from live. */
   seq: number;
+  /** With a replay: the logged rows to send before live messages, in order. */
+  rows?: { seq: number; message: OutboundMessage }[];
 }
 
 /** One message a room hands a gateway for its subscribers of that room. */
@@ -99,6 +111,9 @@ export const GATEWAY_HEADER = {
   uid: "x-edgepush-uid",
   groups: "x-edgepush-groups",
   format: "x-edgepush-format",
+  since: "x-edgepush-since",
+  /** "0": the token's groups are only allowed (joined by `join` frames), not joined at connect. */
+  autojoin: "x-edgepush-autojoin",
 } as const;
 
 /** A backend operation's outcome, as plain data (an RPC carries no ApiError class). */

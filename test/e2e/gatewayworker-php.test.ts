@@ -7,6 +7,7 @@
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { phpGateway, returned, type GatewayCall } from "./gatewayclient-helpers";
+import { skipWithout } from "./prerequisites";
 import { run, until } from "./php-helpers";
 import { E2E_PUSH_SECRET, startWranglerDev, type DevServer } from "./wrangler-dev";
 
@@ -62,8 +63,7 @@ async function expectNothingElse(p: Page, had: number): Promise<void> {
   expect((await messagesOf(p, had + 1)).slice(had)).toEqual(["marker"]);
 }
 
-// Enabled when the server routes land (GET /gateway and the /clients, /uids, /groups routes of GATEWAY-API.md).
-describe.skip("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
+describe.skipIf(skipWithout("php"))("GatewayWorker mode: the seed's ThinkPHP backend through the GatewayClient drop-in, and ws pages on /gateway", () => {
   beforeAll(async () => {
     server = await startWranglerDev({ GATEWAY_ANONYMOUS: "true" });
   });
@@ -140,6 +140,9 @@ describe.skip("GatewayWorker mode: the seed's ThinkPHP backend through the Gatew
       { name: "Ivy", level: 2 },
       { [p.clientId]: { name: "Ivy", level: 2 } },
     ]);
+    // GatewayWorker merges with array_replace_recursive: nested arrays key by key.
+    await gateway(["setSession", p.clientId, { name: "Ivy", prefs: { theme: "dark", langs: ["en", "zh"] } }], ["updateSession", p.clientId, { prefs: { size: 2, langs: ["fr"] } }]);
+    expect(await gateway(["getSession", p.clientId])).toEqual([{ name: "Ivy", prefs: { theme: "dark", langs: ["fr", "zh"], size: 2 } }]);
     const [oversize] = await phpGateway({ edgepushUrl: server.url, secretKey: E2E_PUSH_SECRET }, [["setSession", p.clientId, { big: "x".repeat(9000) }]]);
     expect(oversize).toMatchObject({ exception: { status: 413, code: "too_large" } });
   });

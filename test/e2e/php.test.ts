@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, seedClient, startShimProcess, until, upgradeStatus, type SeedClient, type ShimProcess } from "./php-helpers";
+import { skipWithout } from "./prerequisites";
 import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, startWranglerDev, type DevServer } from "./wrangler-dev";
+
+// Without php outside CI: skipped, with one line saying what to install (hooks do not run then).
+const NO_PHP = skipWithout("php");
 
 // The seeds' backend push code, verbatim (comments included) but for the port.
 const SEED_BACKEND = `
@@ -48,7 +52,7 @@ const messagesOf = (client: SeedClient, n: number) =>
 
 const phpPush = (...args: string[]) => run("php", ["examples/php/push.php", ...args], { EDGEPUSH_SHIM: `tcp://127.0.0.1:${shim.port}` });
 
-describe("the seeds' PHP backend and JavaScript client against edgepush", () => {
+describe.skipIf(NO_PHP)("the seeds' PHP backend and JavaScript client against edgepush", () => {
   it("Should run the seeds' own backend snippet unchanged and answer ok\\n to it", async () => {
     const client = await onlineSeedClient("uid1");
     const snippet = SEED_BACKEND.replace("tcp://127.0.0.1:5678", `tcp://127.0.0.1:${shim.port}`);
@@ -96,7 +100,7 @@ describe("the seeds' PHP backend and JavaScript client against edgepush", () => 
   });
 });
 
-describe("the production PHP example against edgepush", () => {
+describe.skipIf(NO_PHP)("the production PHP example against edgepush", () => {
   const production = (...args: string[]) =>
     run("php", ["examples/php/production.php", ...args], {
       EDGEPUSH_URL: server.url,

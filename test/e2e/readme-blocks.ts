@@ -86,3 +86,12 @@ export function localize(code: string, port: number, shimPort: number): string {
     .replace(/https:\/\/(edgepush\.example\.workers\.dev|push\.example\.com)/g, `http://127.0.0.1:${port}`)
     .replace(/wss:\/\/(edgepush\.example\.workers\.dev|push\.example\.com)/g, `ws://127.0.0.1:${port}`);
 }
+
+/** The optional tools (scripts/prerequisites.mjs) a block needs: PHP for PHP code and shell lines running `php`. */
+export function toolsFor(block: CodeBlock): ("php" | "chromium")[] {
+  const shell = ["sh", "bash", "shell"].includes(block.lang);
+  const tools: ("php" | "chromium")[] = [];
+  if (block.lang === "php" || (shell && /(^|[\s;&|(])php\s/m.test(block.code))) tools.push("php");
+  if (shell && /(^|[\s;&|(])chromium\s/m.test(block.code)) tools.push("chromium");
+  return tools;
+}

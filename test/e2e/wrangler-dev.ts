@@ -27,16 +27,21 @@ export async function backendPush(server: DevServer, body: unknown): Promise<Rec
   return answer;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A free TCP port on 127.0.0.1, drawn at random below the ephemeral range (32768+ on Linux): a port
+ * the kernel hands out for `listen(0)` could go to a parallel test file's process (or to another
+ * wrangler's internal sockets) before the server this port is meant for binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 /** Starts wrangler dev; `vars` override the defaults (legacy handshake on). */

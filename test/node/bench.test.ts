@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "abuse"];
+const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid", "abuse"];
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -31,7 +31,7 @@ function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr:
 /** What every scenario of edgepush, and of the baseline where it runs, checks about its deliveries. */
 const CLEAN = { lost: 0, duplicates: 0, strays: 0, errors: 0 };
 /** Scenarios the thin baseline cannot run (no directory, no log): the only skips there are. */
-const BASELINE_SKIPS = ["broadcast", "replay"];
+const BASELINE_SKIPS = ["broadcast", "replay", "gateway-uid"];
 
 describe("npm run bench -- --quick", () => {
   it("Should run every scenario, each losing nothing, doubling nothing, with no stray frame and no failed push", async () => {

@@ -1,49 +1,13 @@
-import { sign } from "hono/jwt";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EdgePushClient, type EdgePushEvents, type EdgePushOptions } from "../../client";
-import { E2E_PUSH_SECRET, E2E_TOKEN_SECRET, backendPush, startWranglerDev, type DevServer } from "../e2e/wrangler-dev";
-import { TcpProxy, queueEvents, type Queue } from "./client-fixtures";
+import { describe, expect, it, vi } from "vitest";
+import type { EdgePushEvents } from "../../client";
+import type { Queue } from "./client-fixtures";
+import { BACKOFF, LiveClients, token } from "./client-live";
 
 /** The client library against a real `wrangler dev`, through a proxy that can cut the network. */
-let server: DevServer;
-let proxy: TcpProxy;
-const clients: EdgePushClient[] = [];
-
-beforeAll(async () => {
-  server = await startWranglerDev();
-  proxy = await TcpProxy.start(server.port);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  proxy.refuse = false;
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await server?.stop();
-});
-
-const token = (uid: string, groups: string[] = [], ttl = 300) =>
-  sign({ sub: uid, exp: Math.floor(Date.now() / 1000) + ttl, groups }, E2E_TOKEN_SECRET, "HS256");
-
-const push = (body: unknown) => backendPush(server, body);
-
-const BACKOFF = { minDelay: 50, maxDelay: 200 };
-
-function start(options: Partial<EdgePushOptions> & Pick<EdgePushOptions, "getToken">, url = proxy.url) {
-  const client = new EdgePushClient({ url, backoff: BACKOFF, ...options });
-  clients.push(client);
-  return { client, events: queueEvents(client) };
-}
-
-async function backend(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(res.status, `${method} ${path}`).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-}
+const live = new LiveClients();
+const push = (body: unknown) => live.push(body);
+const backend = (method: string, path: string, body?: unknown) => live.backend(method, path, body);
+const start = (options: Parameters<LiveClients["start"]>[0], url?: string) => live.start(options, url);
 
 /**
  * Resolves on a timer due after the latest reconnect the client could have armed when it saw a
@@ -54,7 +18,7 @@ const afterAnyRetry = () => new Promise((r) => setTimeout(r, BACKOFF.maxDelay + 
 
 /** A second tab of `uid`, straight to the server (not through the proxy): it stays online throughout. */
 async function otherTab(uid: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${server.wsUrl}/ws?token=${await token(uid)}`);
+  const ws = new WebSocket(`${live.server.wsUrl}/ws?token=${await token(uid)}`);
   await new Promise((resolve, reject) => {
     ws.addEventListener("message", resolve, { once: true });
     ws.addEventListener("error", reject, { once: true });
@@ -72,12 +36,12 @@ describe("EdgePushClient against wrangler dev", () => {
     for (let n = 1; n <= 5; n++) await push({ uid, id: `m${n}`, data: { n } });
     await events.message.count(5);
 
-    proxy.refuse = true;
-    proxy.cut();
+    live.proxy.refuse = true;
+    live.proxy.cut();
     expect(await events.close.next()).toMatchObject({ group: null, code: 1006, willReconnect: true });
     // Pushed while the client is cut off: the room logs them for the resume.
     for (let n = 6; n <= 10; n++) await push({ uid, id: `m${n}`, data: { n } });
-    proxy.refuse = false;
+    live.proxy.refuse = false;
     const [first, again] = await events.open.count(2);
     expect(first).toMatchObject({ group: null, uid, resumed: false });
     expect(again).toMatchObject({ group: null, uid, resumed: true });
@@ -91,7 +55,7 @@ describe("EdgePushClient against wrangler dev", () => {
     expect(new Set(got.map((m) => m.id)).size).toBe(15);
     tab.close();
     const lastBeforeCut = got[4].seq;
-    expect(proxy.requests.items.at(-1)).toContain(`since=${lastBeforeCut}`);
+    expect(live.proxy.requests.items.at(-1)).toContain(`since=${lastBeforeCut}`);
   });
 
   it("Should get a fresh token after the server refused an expired one", async () => {
@@ -113,8 +77,8 @@ describe("EdgePushClient against wrangler dev", () => {
 
   it("Should publish to a group: everyone gets it with the sender's uid, echo:false leaves the sender out", async () => {
     const group = `chat-${Date.now()}`;
-    const a = start({ getToken: () => token("pub-a", [group]) }, server.url);
-    const b = start({ getToken: () => token("pub-b", [group]) }, server.url);
+    const a = start({ getToken: () => token("pub-a", [group]) }, live.server.url);
+    const b = start({ getToken: () => token("pub-b", [group]) }, live.server.url);
     await Promise.all([a.client.join(group), b.client.join(group)]);
 
     a.client.publish(group, { text: "one" });
@@ -136,7 +100,7 @@ describe("EdgePushClient against wrangler dev", () => {
     const uid = `granted-${Date.now()}`;
     const group = `team-${Date.now()}`;
     const getToken = vi.fn(() => token(uid));
-    const { client, events } = start({ getToken }, server.url);
+    const { client, events } = start({ getToken }, live.server.url);
     await client.connect();
 
     const grant = await backend("POST", `/groups/${group}/members`, { uid });
@@ -158,7 +122,7 @@ describe("EdgePushClient against wrangler dev", () => {
   it("Should stop reconnecting in every room when the backend kicks the uid (4000)", async () => {
     const uid = `kicked-${Date.now()}`;
     const group = `club-${Date.now()}`;
-    const { client, events } = start({ getToken: () => token(uid, [group]) }, server.url);
+    const { client, events } = start({ getToken: () => token(uid, [group]) }, live.server.url);
     await Promise.all([client.connect(), client.join(group)]);
 
     expect(await backend("POST", "/kick", { uid, reason: "bye" })).toMatchObject({ ok: true, closed: 2 });

@@ -8,6 +8,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { phpGateway, returned, type CallOutcome, type GatewayCall } from "../e2e/gatewayclient-helpers";
+import { skipWithout } from "../e2e/prerequisites";
+
+// Without php outside CI: skipped, with one line saying what to install.
+const NO_PHP = skipWithout("php");
 
 interface Recorded {
   method: string;
@@ -79,7 +83,7 @@ async function thrown(call: GatewayCall, replies: Record<string, Answer> = {}, s
 
 const NULL = { type: "null", value: null };
 
-describe("GatewayClient drop-in (PHP) wire calls: binding and sessions of one client_id", () => {
+describe.skipIf(NO_PHP)("GatewayClient drop-in (PHP) wire calls: binding and sessions of one client_id", () => {
   it("Should send bindUid as POST /clients/:id/uid with the uid as a string, the bearer secret and JSON, and return null", async () => {
     expect(await one(["bindUid", ID, 42])).toEqual({ result: NULL, wire: [["POST", `/clients/${ID}/uid`, { uid: "42" }]] });
     expect(recorded[0].headers).toMatchObject({ authorization: `Bearer ${SECRET}`, "content-type": "application/json" });
@@ -157,7 +161,7 @@ describe("GatewayClient drop-in (PHP) wire calls: binding and sessions of one cl
   });
 });
 
-describe("GatewayClient drop-in (PHP) wire calls: pushes", () => {
+describe.skipIf(NO_PHP)("GatewayClient drop-in (PHP) wire calls: pushes", () => {
   it("Should send sendToClient as one clientId push of the message text and return true", async () => {
     expect(await one(["sendToClient", ID, '{"type":"say"}'])).toEqual({
       result: { type: "bool", value: true }, wire: [["POST", "/push", { clientId: ID, data: '{"type":"say"}' }]],
@@ -212,7 +216,7 @@ describe("GatewayClient drop-in (PHP) wire calls: pushes", () => {
   });
 });
 
-describe("GatewayClient drop-in (PHP) wire calls: uids, groups and the deployment", () => {
+describe.skipIf(NO_PHP)("GatewayClient drop-in (PHP) wire calls: uids, groups and the deployment", () => {
   it("Should read isUidOnline as int from GET /online/:uid and isUidsOnline as uid => int", async () => {
     const replies = { "GET /online/u1": { body: { uid: "u1", online: true, connections: 2 } }, "GET /online/u2": { body: { uid: "u2", online: false, connections: 0 } } };
     const outcomes = await calls([["isUidOnline", "u1"], ["isUidOnline", "u2"], ["isUidsOnline", ["u1", "u2"]]], replies);
@@ -295,7 +299,7 @@ describe("GatewayClient drop-in (PHP) wire calls: uids, groups and the deploymen
   });
 });
 
-describe("GatewayClient drop-in (PHP) wire calls: what it refuses, errors and the connection", () => {
+describe.skipIf(NO_PHP)("GatewayClient drop-in (PHP) wire calls: what it refuses, errors and the connection", () => {
   it.each([["destoryCurrentClient"], ["sendToCurrentClient", "x"], ["closeCurrentClient"], ["setBusinessWorker", null]])(
     "Should throw for %s, naming it and why, without a call", async (method, ...args) => {
       expect(await thrown([method, ...args])).toMatchObject({ class: "GatewayClient\\EdgepushException", code: "unsupported", status: 0, message: expect.stringMatching(new RegExp(`^Gateway::${method} is not supported by edgepush: .+`)) });

@@ -7,9 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { alive, descendants, keepAliveGet, killAll, listening, npm, waitUntil } from "../e2e/npm-process";
 import { freePort } from "../e2e/wrangler-dev";
 
 const PUSH_SECRET = "serve-push-secret";
@@ -112,17 +114,37 @@ describe("npm run serve", () => {
       expect(pid).toBeGreaterThan(0);
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
-      const alive = () => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      const deadline = Date.now() + 5000;
-      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(alive()).toBe(false);
+      await waitUntil(() => !alive(pid), 5000, () => `workerd (pid ${pid}) to exit`);
     });
+  });
+  describe.each(["SIGINT", "SIGTERM"] as const)("run through npm, stopped with %s to npm", (signal) => {
+    it(`Should stop workerd within 5 s of ${signal} to npm while clients hold keep-alive connections`, async () => {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), "edgepush-serve-stop-"));
+      // The build is the one the tests above made.
+      const run = npm(["run", "serve", "--", "--port", String(port), "--data", dir, "--no-build"], process.cwd(), { ...toolEnv, PUSH_SECRET, TOKEN_SECRET });
+      let tree: { pid: number; command: string }[] = [];
+      const agent = new Agent({ keepAlive: true });
+      let ws: WebSocket | undefined;
+      try {
+        await waitUntil(() => run.output().includes("[edgepush] serving on") || run.child.exitCode !== null, 60_000, () => run.output());
+        ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token("stopper")}`);
+        await new Promise((done, fail) => ws!.once("open", done).once("error", fail));
+        expect(await keepAliveGet(agent, `http://127.0.0.1:${port}/health`)).toBe(200);
+        tree = descendants(run.child.pid!);
+        expect(tree.map((p) => p.command).join("\n")).toMatch(/workerd serve/);
+
+        const sent = Date.now();
+        process.kill(run.child.pid!, signal);
+        const gone = async () => run.child.exitCode !== null && tree.every((p) => !alive(p.pid)) && !(await listening(port));
+        await waitUntil(gone, 10_000, () => `npm, workerd and the port to go:\n${run.output()}`);
+        expect(Date.now() - sent).toBeLessThan(5000);
+      } finally {
+        ws?.terminate();
+        agent.destroy();
+        killAll([...tree.map((p) => p.pid), run.child.pid!]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 90_000);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../e2e/wrangler-dev";
 import { FAKE_SECRET, connectBackend, startFakeEdgepush, waitFor, type FakeEdgepush } from "./shim-helpers";
 
 const TSX = resolve("node_modules/.bin/tsx");
@@ -79,12 +80,47 @@ describe("shim command line", () => {
     expect(await pushOnce(await listeningPort(shim))).toBe("ok");
   });
 
-  it("Should answer fail with a wrong secret and log why without the secret", async () => {
+  it("Should check the secret with edgepush at start, say it was accepted, and answer lines", async () => {
+    const shim = runShim([], { PUSH_SECRET: FAKE_SECRET });
+    const port = await listeningPort(shim);
+    await waitFor(() => (shim.stdout().includes(`shim: edgepush at ${edge.url} accepted PUSH_SECRET`) ? true : undefined), () => shim.stdout());
+    expect(edge.statsChecks).toBeGreaterThan(0);
+    expect(await pushOnce(port)).toBe("ok");
+    expect(shim.child.exitCode).toBe(null);
+  });
+
+  it("Should exit 1 at start when edgepush refuses the secret, naming the problem and never the secret", async () => {
     const shim = runShim([], { PUSH_SECRET: "wrong-secret-value" });
-    expect(await pushOnce(await listeningPort(shim))).toBe("fail");
-    const log = await waitFor(() => (shim.stderr().includes("401") ? shim.stderr() : undefined), "the failure log line");
-    expect(log).toMatch(/^\[shim\] fail .* line 1: uid "on-cli": HTTP 401 unauthorized/m);
-    expect(log).not.toContain("wrong-secret-value");
+    expect(await shim.exited).toBe(1);
+    expect(shim.stderr()).toMatch(
+      /^\[shim\] edgepush at http:\/\/127\.0\.0\.1:\d+ refused PUSH_SECRET from environment \(HTTP 401 unauthorized: wrong PUSH_SECRET\): give the shim the Worker's secret/m,
+    );
+    expect(shim.stdout() + shim.stderr()).not.toContain("wrong-secret-value");
+  });
+
+  it("Should wait for an edgepush that comes up after it, answering fail meanwhile, then keep serving", async () => {
+    const late = await freePort();
+    const shim = runShim(["--url", `http://127.0.0.1:${late}`, "--wait", "30"], { PUSH_SECRET: FAKE_SECRET });
+    const port = await listeningPort(shim);
+    await waitFor(() => (/waiting up to 30 s for edgepush at http:\/\/127\.0\.0\.1:\d+ to answer \(ECONNREFUSED\)/.test(shim.stderr()) ? true : undefined), () => shim.stderr());
+    expect(await pushOnce(port)).toBe("fail");
+    const lateEdge = await startFakeEdgepush(late);
+    try {
+      await waitFor(() => (shim.stdout().includes("accepted PUSH_SECRET") ? true : undefined), () => shim.stdout());
+      expect(await pushOnce(port)).toBe("ok");
+      expect(shim.child.exitCode).toBe(null);
+    } finally {
+      await lateEdge.close();
+    }
+  });
+
+  it("Should exit 1 naming the URL and what to do when edgepush never answers within --wait", async () => {
+    const nobody = await freePort();
+    const started = Date.now();
+    const shim = runShim(["--url", `http://127.0.0.1:${nobody}`, "--wait", "1"], { PUSH_SECRET: FAKE_SECRET });
+    expect(await shim.exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(shim.stderr()).toContain(`[shim] edgepush at http://127.0.0.1:${nobody} did not answer in 1 s (ECONNREFUSED): start it (npm start`);
   });
 
   it("Should refuse to start without PUSH_SECRET, naming the variable", async () => {
@@ -102,7 +138,9 @@ describe("shim command line", () => {
   it("Should stop cleanly on SIGTERM", async () => {
     const shim = runShim([], { PUSH_SECRET: FAKE_SECRET });
     await listeningPort(shim);
-    shim.child.kill("SIGTERM");
+    // To the group, as npm start does: tsx alone SIGKILLs its child when the child is slow (> 30 ms,
+    // a loaded machine) to confirm it has a handler, and then exits 143.
+    process.kill(-shim.child.pid!, "SIGTERM");
     expect(await shim.exited).toBe(0);
   });
 });

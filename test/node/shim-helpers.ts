@@ -16,6 +16,8 @@ export interface FakeEdgepush {
   received: Received[];
   /** TCP connections the shim opened to us. */
   connections: number;
+  /** Authenticated-or-not `GET /stats` calls (the shim CLI's start-up check). */
+  statsChecks: number;
   /** Uids whose answers wait until `release(uid)`. */
   hold(uid: string): void;
   release(uid: string): void;
@@ -25,36 +27,46 @@ export interface FakeEdgepush {
 
 /**
  * Answers like edgepush: uids starting with "on" are live (delivered 1), others offline
- * (delivered 0, queued 1); a JSON array gets `{"results":[…]}`; a wrong secret 401.
+ * (delivered 0, queued 1); a JSON array gets `{"results":[…]}`; `GET /stats` zeros; a wrong secret 401.
+ * `port` 0 picks a free one.
  */
-export async function startFakeEdgepush(): Promise<FakeEdgepush> {
+export async function startFakeEdgepush(port = 0): Promise<FakeEdgepush> {
   const received: Received[] = [];
   const held = new Map<string, Array<() => void>>();
   const holding = new Set<string>();
   let connections = 0;
+  let statsChecks = 0;
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
-    received.push({ body, authorization: req.headers.authorization, contentType: req.headers["content-type"] });
     const reply = (status: number, value: unknown) => {
       res.writeHead(status, { "Content-Type": "application/json" });
       res.end(JSON.stringify(value));
     };
-    if (req.headers.authorization !== `Bearer ${FAKE_SECRET}`) {
-      return reply(401, { error: { code: "unauthorized", message: "wrong PUSH_SECRET" } });
+    const authorized = req.headers.authorization === `Bearer ${FAKE_SECRET}`;
+    const refusal = { error: { code: "unauthorized", message: "wrong PUSH_SECRET" } };
+    // The shim CLI's start-up check; not one of the pushes the tests count.
+    if (req.method === "GET" && req.url === "/stats") {
+      statsChecks++;
+      return authorized ? reply(200, { connections: 0, rooms: 0, uids: 0, groups: 0 }) : reply(401, refusal);
     }
+    received.push({ body, authorization: req.headers.authorization, contentType: req.headers["content-type"] });
+    if (!authorized) return reply(401, refusal);
     const value = JSON.parse(body);
     if (Array.isArray(value)) return reply(200, { results: value.map(answerFor) });
     if (holding.has(value.uid)) await new Promise<void>((resolve) => held.set(value.uid, [...(held.get(value.uid) ?? []), resolve]));
     reply(200, answerFor(value));
   });
   server.on("connection", () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const { port: listening } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     received,
     get connections() {
       return connections;
+    },
+    get statsChecks() {
+      return statsChecks;
     },
     hold: (uid) => holding.add(uid),
     release(uid) {

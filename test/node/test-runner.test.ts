@@ -22,7 +22,8 @@ function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "edgepush-runner-"));
   dirs.push(dir);
   mkdirSync(join(dir, "scripts"));
-  cpSync("scripts/test.mjs", join(dir, "scripts/test.mjs"));
+  // The runner and the optional-tool check it prints from.
+  for (const file of ["test.mjs", "prerequisites.mjs"]) cpSync(`scripts/${file}`, join(dir, "scripts", file));
   symlinkSync(resolve("node_modules"), join(dir, "node_modules"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sign } from "hono/jwt";
-import { signClientToken, verifyClientToken } from "../../src/api/tokens";
+import { signClientToken, verifyClientToken } from "../../src/contract/tokens";
 
 describe("tokens", () => {
   it("Should verify a token it signed with the groups it carries", async () => {

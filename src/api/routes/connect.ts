@@ -8,7 +8,7 @@ import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
 import { checkCapacity, checkOrigin, requireUpgrade } from "../upgrade";
 import { checkName } from "../push-schema";
-import { verifyClientToken } from "../tokens";
+import { verifyClientToken } from "../../contract/tokens";
 
 /**
  * `GET /ws`: authenticates, picks the room and forwards the raw upgrade to it. Hono's

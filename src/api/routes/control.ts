@@ -6,7 +6,7 @@ import { deploymentStats, listAll } from "../../directory/client";
 import { requireSecret, roomStub, type Env } from "../../env";
 import { controlBody } from "../http";
 import { checkName } from "../push-schema";
-import { MAX_TOKEN_GROUPS, MAX_TOKEN_TTL_S, signClientToken } from "../tokens";
+import { MAX_TOKEN_GROUPS, MAX_TOKEN_TTL_S, signClientToken } from "../../contract/tokens";
 
 const tokenSchema = z.object({
   uid: z.string(),

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { ApiError } from "../../contract/errors";
 import { legacyHandshakeEnabled, requireSecret, type Env } from "../../env";
 import { checkName } from "../push-schema";
-import { MAX_TOKEN_GROUPS, signClientToken } from "../tokens";
+import { MAX_TOKEN_GROUPS, signClientToken } from "../../contract/tokens";
 
 /** Lifetime of a dev token: long enough for a demo session, short enough to show refresh. */
 const DEV_TOKEN_TTL_S = 3600;

@@ -6,7 +6,7 @@ import { gatewayShards, pickShard, regionOf } from "../../gateway/shards";
 import { PUSHER_CODES, errorFrame } from "../../gateway/pusher/frames";
 import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
-import { verifyClientToken } from "../tokens";
+import { verifyClientToken } from "../../contract/tokens";
 import { checkOrigin, requireUpgrade } from "../upgrade";
 
 /** Pusher protocol versions pusher-js and the other clients speak. */
@@ -41,6 +41,10 @@ async function gatewayUpgrade(c: AppContext): Promise<Response> {
   checkOrigin(c.env, c.req.header("Origin"));
   const format = c.req.query("format") ?? "raw";
   if (format !== "envelope" && format !== "raw") throw new ApiError(400, "bad_request", "format: expected raw or envelope");
+  const since = c.req.query("since");
+  if (since !== undefined && !/^\d{1,15}$/.test(since)) throw new ApiError(400, "bad_request", "since: expected a non-negative integer seq");
+  const autojoin = c.req.query("autojoin") ?? "true";
+  if (autojoin !== "true" && autojoin !== "false") throw new ApiError(400, "bad_request", "autojoin: expected true or false");
   const token = c.req.query("token");
   if (!token) {
     if (c.env.GATEWAY_ANONYMOUS !== "true") {
@@ -51,7 +55,7 @@ async function gatewayUpgrade(c: AppContext): Promise<Response> {
   }
   const claims = await verifyClientToken(token, requireSecret(c.env, "TOKEN_SECRET"));
   requireUpgrade(isUpgrade, "/gateway");
-  return forward(c, "gateway", claims.uid, claims.groups, format);
+  return forward(c, "gateway", claims.uid, claims.groups, format, { since, autojoin: autojoin === "true" });
 }
 
 function pusherRefusal(env: Env, key: string, protocol: string | undefined): { code: number; message: string } | null {
@@ -74,7 +78,10 @@ function refuseWithClose(code: number, message: string): Response {
   return new Response(null, { status: 101, webSocket: client });
 }
 
-async function forward(c: AppContext, protocol: GatewayProtocol, uid: string | null, groups: string[], format = "raw"): Promise<Response> {
+async function forward(
+  c: AppContext, protocol: GatewayProtocol, uid: string | null, groups: string[], format = "raw",
+  options: { since?: string; autojoin?: boolean } = {},
+): Promise<Response> {
   const shards = gatewayShards(c.env.GATEWAY_SHARDS);
   const cf = (c.req.raw as Request & { cf?: { continent?: unknown; longitude?: unknown } }).cf;
   const { name, region } = pickShard(shards, regionOf(cf), Math.random());
@@ -84,6 +91,10 @@ async function forward(c: AppContext, protocol: GatewayProtocol, uid: string | n
   if (uid === null) headers.delete(GATEWAY_HEADER.uid);
   else headers.set(GATEWAY_HEADER.uid, uid);
   headers.set(GATEWAY_HEADER.groups, JSON.stringify(groups));
+  // `since` resumes the token's uid room (envelope connections); never a client's own header.
+  if (options.since === undefined) headers.delete(GATEWAY_HEADER.since);
+  else headers.set(GATEWAY_HEADER.since, options.since);
+  headers.set(GATEWAY_HEADER.autojoin, options.autojoin === false ? "0" : "1");
   const id = c.env.GATEWAYS.idFromName(name);
   const stub = region ? c.env.GATEWAYS.get(id, { locationHint: region }) : c.env.GATEWAYS.get(id);
   return stub.fetch(new Request(c.req.raw, { headers }));

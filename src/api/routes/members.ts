@@ -10,7 +10,7 @@ import { logEvent } from "../../util/log";
 import { utf8Length } from "../../util/text";
 import { controlBody } from "../http";
 import { checkName } from "../push-schema";
-import { signClientToken } from "../tokens";
+import { signClientToken } from "../../contract/tokens";
 
 /** How long the token in a `join` frame is valid: long enough to connect, short enough to expire. */
 const JOIN_TOKEN_TTL_S = 3600;

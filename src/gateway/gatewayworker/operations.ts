@@ -9,8 +9,7 @@ import { utf8Length } from "../../util/text";
 import type { Connections } from "../connections";
 import type { GatewayHost } from "../protocol";
 import { MAX_SESSION_BYTES, type ClientInfo, type OpResult } from "../types";
-
-type Session = Record<string, unknown>;
+import { replaceRecursive, type Session } from "./session";
 
 export class ClientOperations {
   private tableReady = false;
@@ -54,10 +53,10 @@ export class ClientOperations {
     return this.withSocket(clientId, async (ws) => void (await this.host.unsubscribe(ws, roomName("group", group))));
   }
 
-  /** Sets (or with `merge`, shallow-merges into) the connection's session. */
+  /** Sets the connection's session, or with `merge` merges into it as GatewayWorker's updateSession (deeply). */
   async setSession(clientId: string, session: Session, merge: boolean): Promise<OpResult> {
     if (!this.find(clientId)) return notConnected(clientId);
-    const next = merge ? { ...(this.session(clientId) ?? {}), ...session } : session;
+    const next = merge ? replaceRecursive(this.session(clientId) ?? {}, session) : session;
     const text = JSON.stringify(next);
     if (utf8Length(text) > MAX_SESSION_BYTES) {
       return { ok: false, status: 413, code: "too_large", message: `session is over ${MAX_SESSION_BYTES} bytes of JSON` };
@@ -91,6 +90,16 @@ export class ClientOperations {
       .map(([ws]) => ws);
     const left = await Promise.all(sockets.map((ws) => this.host.unsubscribe(ws, room)));
     return left.filter(Boolean).length;
+  }
+
+  /** Sends `frame` to the room's GatewayWorker connections that read frames (envelope format); answers how many. */
+  notify(room: RoomName, frame: string): number {
+    let n = 0;
+    for (const ws of this.connections.inRoom(room).keys()) {
+      const attachment = this.connections.get(ws);
+      if (attachment?.protocol === "gateway" && attachment.format === "envelope" && this.host.send(ws, frame)) n++;
+    }
+    return n;
   }
 
   /** Forgets a closed connection's session. */

@@ -1,6 +1,7 @@
+/** Client tokens (HS256 JWTs): what the Worker checks at connect and the gateway checks on a `join` frame. Pure: hono/jwt only. */
 import { sign, verify } from "hono/jwt";
-import { ApiError } from "../contract/errors";
-import { isName } from "../contract/names";
+import { ApiError } from "./errors";
+import { isName } from "./names";
 
 /** What a verified client token grants. */
 export interface ClientClaims {
