@@ -38,6 +38,7 @@ export async function abuse(server: Server, size: AbuseSizes): Promise<Figures> 
   clearInterval(sampler);
   const lived = percentiles(flooder.lifetimes);
   progress(`abuse: flood phase p50 ${flood.latencyMs.p50} ms; ${frames} frames over ${flooder.connections} connections`);
+  const strays = pool.strays;
   await pool.close();
   const slow = await slowReader(server, size);
   progress(`abuse: slow reader ${JSON.stringify(slow)}`);
@@ -48,6 +49,7 @@ export async function abuse(server: Server, size: AbuseSizes): Promise<Figures> 
     floodConnectionLifetimeMs: { p50: lived.p50, max: lived.max },
     rssStartMB: mb(rssStart), rssPeakDuringFloodMB: mb(peak.rss), slowReader: slow,
     errors: quiet.errors + flood.errors + (slow.errors as number), lost: quiet.lost + flood.lost + slow.lost,
+    duplicates: quiet.duplicates + flood.duplicates + (slow.duplicates as number), strays,
   };
 }
 
@@ -65,7 +67,7 @@ async function timedPushes(server: Server, pool: SocketPool, tag: string, size: 
   await settle(() => rec.done, () => rec.count);
   pusher.close();
   pool.handler = null;
-  return { latencyMs: percentiles(rec.latencies), errors, lost: rec.lost };
+  return { latencyMs: percentiles(rec.latencies), errors, lost: rec.lost, duplicates: rec.duplicates };
 }
 
 /**
@@ -178,6 +180,7 @@ async function slowReader(server: Server, size: AbuseSizes): Promise<{ lost: num
   const figures = {
     pushes: n, bytesEach: size.slowBytes, perSec: size.slowRate, silentDroppedAfterMs: droppedAfterMs,
     rssGrowthMB: mb(peak - rssBefore), readerLatencyMs: percentiles(rec.latencies), errors, lost: rec.lost,
+    duplicates: rec.duplicates,
   };
   reader.close();
   stalled.terminate();
