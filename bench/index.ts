@@ -4,7 +4,7 @@
  * per scenario on stdout (progress goes to stderr). `--quick` is the CI smoke size.
  *
  * Flags: --quick, --target serve|wrangler, --only a,b (scenario names), --no-baseline,
- * --clients N, --pushes N, --concurrency N, --sockets N (group size), --data DIR (where the
+ * --clients N, --pushes N, --concurrency N, --sockets N (group size), --pusher-sockets N (channel size), --data DIR (where the
  * servers' SQLite files go; the file system matters, see the README), --keep (keep DIR's files).
  */
 import { mkdtempSync, rmSync, statfsSync } from "node:fs";
@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
+import { PusherSocketPool } from "./pusher-load";
+import { pusherFanout, pusherReach, pusherTriggerCost } from "./pusher-scenarios";
 import {
   broadcast, batch, fanout, gatewayUid, gatewayUidOf, reachIdle, replay, unicast, unicastRate, uidOf, type Figures, type Sizes,
 } from "./scenarios";
@@ -22,19 +24,22 @@ import { perSecond, round } from "./stats";
 const FULL: Sizes = {
   clients: 1000, pushes: 10_000, concurrency: 32, rate: 500, rateSeconds: 6, batches: 200, batchSize: 100,
   groupSockets: 5000, fanoutRounds: 9, broadcastRounds: 5, replay: 5000,
-  gatewayClients: 200, gatewayPushes: 2000, gatewayRate: 200,
+  gatewayClients: 200, gatewayPushes: 2000, gatewayRate: 200, pusherSockets: 5000,
 };
 const QUICK: Sizes = {
   clients: 40, pushes: 300, concurrency: 8, rate: 200, rateSeconds: 1, batches: 6, batchSize: 20,
   groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
-  gatewayClients: 20, gatewayPushes: 200, gatewayRate: 100,
+  gatewayClients: 20, gatewayPushes: 200, gatewayRate: 100, pusherSockets: 200,
 };
 const ABUSE: { full: AbuseSizes; quick: AbuseSizes } = {
   // 12 s: longer than a flooder is refused after its room resets (CUT_OFF_MS), so it floods twice.
   full: { rate: 100, seconds: 12, slowBytes: 16 * 1024, slowRate: 50 },
   quick: { rate: 50, seconds: 2, slowBytes: 16 * 1024, slowRate: 50 },
 };
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid", "abuse"] as const;
+const SCENARIOS = [
+  "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid",
+  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost", "abuse",
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type Results = Map<Scenario, Figures>;
 
@@ -47,6 +52,7 @@ const { values } = parseArgs({
     pushes: { type: "string" },
     concurrency: { type: "string" },
     sockets: { type: "string" },
+    "pusher-sockets": { type: "string" },
     only: { type: "string" },
     data: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -58,6 +64,7 @@ if (values.clients) size.clients = Number(values.clients);
 if (values.pushes) size.pushes = Number(values.pushes);
 if (values.concurrency) size.concurrency = Number(values.concurrency);
 if (values.sockets) size.groupSockets = Number(values.sockets);
+if (values["pusher-sockets"]) size.pusherSockets = Number(values["pusher-sockets"]);
 
 const wanted = new Set<string>(values.only ? values.only.split(",") : SCENARIOS);
 const unknown = [...wanted].filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -114,6 +121,13 @@ async function measure(server: Server): Promise<Results> {
     await pool.close();
     await pause();
   }
+  if (server.kind === "edgepush" && want("pusher-fanout")) {
+    const pool = await PusherSocketPool.connect(server, size.pusherSockets, PUSHER_CHANNEL);
+    log(`${server.kind}: ${size.pusherSockets} Pusher sockets subscribed over ${pool.gateways} gateways`);
+    out.set("pusher-fanout", { ...(await pusherFanout(server, pool, PUSHER_CHANNEL, size.fanoutRounds)), strays: pool.strays });
+    await pool.close();
+    await pause();
+  }
   if (want("replay")) out.set("replay", await replay(server, size.replay));
   if (want("gateway-uid")) out.set("gateway-uid", await gatewayScenario(server));
   if (want("idle-memory")) {
@@ -151,6 +165,56 @@ async function connectMeasured(server: Server, specs: ClientSpec[]): Promise<{ p
   return { pool, figures };
 }
 
+const PUSHER_CHANNEL = "bench-pusher";
+
+/** Runs `run` on a fresh edgepush (no freed rooms of earlier scenarios in its RSS), then stops it. */
+async function onFreshServer(workerPath: string, countInvocations: boolean, run: (server: Server) => Promise<void>): Promise<void> {
+  const server = await startServe("edgepush", workerPath, work, countInvocations);
+  running.add(server);
+  try {
+    await run(server);
+  } finally {
+    await server.stop();
+    running.delete(server);
+  }
+}
+
+/**
+ * What one more idle Pusher socket costs: a first fifth wakes every gateway and the channel's
+ * room, the other four fifths are measured (the shards' wake-up is shown apart).
+ */
+async function pusherIdleMemory(server: Server): Promise<Figures> {
+  const start = server.rss();
+  const warm = Math.ceil(size.pusherSockets / 5);
+  const pool = await PusherSocketPool.connect(server, warm, PUSHER_CHANNEL);
+  await sleep(values.quick ? 300 : 1500);
+  const before = server.rss();
+  const started = now();
+  await PusherSocketPool.connect(server, size.pusherSockets - warm, PUSHER_CHANNEL, pool);
+  const connectMs = now() - started;
+  await sleep(values.quick ? 300 : 1500);
+  const after = server.rss();
+  const measured = size.pusherSockets - warm;
+  log(`${server.kind}: ${size.pusherSockets} idle Pusher sockets over ${pool.gateways} gateways`);
+  // After the measurement, every socket still gets a trigger: the idle figure's check.
+  const reach = await pusherReach(server, pool, PUSHER_CHANNEL);
+  await pool.close();
+  return {
+    connections: pool.sockets.length, measured, kbPerConnection: kb((after - before) / measured),
+    kbPerConnectionWithShards: kb((after - start) / pool.sockets.length), gatewayWakeMB: mb(before - start),
+    connectsPerSec: perSecond(measured, connectMs), gateways: pool.gateways, ...reach, strays: pool.strays,
+  };
+}
+
+/** A trigger's cost, counted by the tail worker of the server (a fifth of the channel's sockets). */
+async function pusherCost(server: Server): Promise<Figures> {
+  const pool = await PusherSocketPool.connect(server, Math.ceil(size.pusherSockets / 5), PUSHER_CHANNEL);
+  await sleep(500);
+  const figures = await pusherTriggerCost(server, pool, PUSHER_CHANNEL, values.quick ? 2 : 5);
+  await pool.close();
+  return { ...figures, strays: pool.strays };
+}
+
 // Each push is one SQLite commit per room, fsync'd on disk: the file system shapes the figures.
 function fsType(dir: string): string {
   const types: Record<number, string> = { 0xef53: "ext4", 0x01021994: "tmpfs", 0x58465342: "xfs", 0x9123683e: "btrfs", 0x794c7630: "overlayfs", 0x2fc12fc1: "zfs" };
@@ -162,9 +226,15 @@ const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
 const kb = (bytes: number) => round(bytes / 1024, 1);
 
 type Goal = [string, (f: Figures, ratio: number | null) => boolean | null];
-// The headline of each scenario: the figure its ratio compares (edgepush / baseline; for times and
-// memory above 1 is worse), and the goal it has.
-const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
+/** A baseline from the same edgepush run (another scenario, or the scenario's own expectation). */
+interface Versus {
+  scenario?: Scenario;
+  figure: string;
+  what: string;
+}
+// The headline of each scenario: the figure its ratio compares (edgepush / baseline, or / `versus`
+// of the same run; for times and memory above 1 is worse), and the goal it has.
+const HEADLINE: Record<Scenario, { figure: string; goal?: Goal; versus?: Versus }> = {
   unicast: { figure: "pushesPerSec", goal: ["pushesPerSec >= 0.8x baseline", (_f, r) => (r === null ? null : r >= 0.8)] },
   "unicast-rate": { figure: "latencyMs.p50" },
   batch: { figure: "deliveriesPerSec", goal: ["deliveriesPerSec >= 10000", (f) => (f.deliveriesPerSec as number) >= 10_000] },
@@ -174,6 +244,21 @@ const HEADLINE: Record<Scenario, { figure: string; goal?: Goal }> = {
   replay: { figure: "replayedPerSec" },
   // Its ratio is within edgepush: the gateway path's p50 over the /ws path's, measured side by side.
   "gateway-uid": { figure: "gatewayLatencyMs.p50", goal: ["gateway p50 <= 1.5x /ws p50", (f) => (f.gatewayToWsP50 === null ? null : (f.gatewayToWsP50 as number) <= 1.5)] },
+  "pusher-fanout": {
+    figure: "lastMs",
+    versus: { scenario: "fanout", figure: "lastMs", what: "the same number of sockets in one native group room (fanout)" },
+    goal: ["lastMs <= 1.5x the native group room", (_f, r) => (r === null ? null : r <= 1.5)],
+  },
+  "pusher-idle-memory": {
+    figure: "kbPerConnection",
+    versus: { scenario: "idle-memory", figure: "uidRooms.kbPerConnection", what: "a socket in its own uid room (idle-memory)" },
+    goal: ["kbPerConnection <= 50", (f) => (f.kbPerConnection as number) <= 50],
+  },
+  "pusher-trigger-cost": {
+    figure: "doRequestsPerTrigger",
+    versus: { figure: "expected", what: "1 + the gateways holding subscribers (the room's push and one deliver each)" },
+    goal: ["doRequestsPerTrigger == 1 + gatewaysWithSubscribers", (_f, r) => (r === null ? null : r === 1)],
+  },
   // Its own two phases are the comparison: the bystander's p50 during a flood over its p50 without.
   abuse: { figure: "p50Ratio", goal: ["bystander p50 during a flood <= 2x its p50 without", (f) => (f.p50Ratio as number | null) !== null && (f.p50Ratio as number) <= 2] },
 };
@@ -188,9 +273,10 @@ function line(name: Scenario, mode: string, mine: Figures, base: Figures | undef
   if (mine.skipped) return JSON.stringify(out);
   const head = HEADLINE[name];
   const a = figure(mine, head.figure);
-  const b = base && !base.skipped ? figure(base, head.figure) : undefined;
+  const b = base && !base.skipped ? figure(base, head.versus?.figure ?? head.figure) : undefined;
   const ratio = a !== undefined && b ? round(a / b, 2) : null;
-  if (base) out.baseline = base.skipped ? { skipped: base.skipped } : base;
+  if (head.versus) out.baseline = { of: head.versus.what, [head.versus.figure]: b ?? null };
+  else if (base) out.baseline = base.skipped ? { skipped: base.skipped } : base;
   out.ratio = ratio;
   out.ratioOf = head.figure;
   // The goals are set for plain workerd; null when this run cannot tell (no baseline).
@@ -233,11 +319,20 @@ async function main(): Promise<void> {
     baseline = await measureOn(buildBaseline(work).then((path) => startServe("baseline", path, work)));
   }
   log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
-  const mine = await measureOn(values.target === "serve"
-    ? startServe("edgepush", buildEdgepush(join(work, "dist")), work)
-    : startWrangler(work));
+  const workerPath = buildEdgepush(join(work, "dist"));
+  const mine = await measureOn(values.target === "serve" ? startServe("edgepush", workerPath, work) : startWrangler(work));
+  if (want("pusher-idle-memory")) {
+    log("starting a fresh edgepush for the Pusher sockets' memory");
+    await onFreshServer(workerPath, false, async (server) => void mine.set("pusher-idle-memory", await pusherIdleMemory(server)));
+  }
+  if (want("pusher-trigger-cost")) {
+    log("starting edgepush with a tail worker counting Durable Object requests");
+    await onFreshServer(workerPath, true, async (server) => void mine.set("pusher-trigger-cost", await pusherCost(server)));
+  }
   for (const name of SCENARIOS) {
-    if (want(name)) console.log(line(name, values.target!, mine.get(name)!, baseline?.get(name)));
+    const versus = HEADLINE[name].versus;
+    const base = versus ? mine.get(versus.scenario ?? name) : baseline?.get(name);
+    if (want(name)) console.log(line(name, values.target!, mine.get(name)!, base));
   }
 }
 

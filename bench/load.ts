@@ -86,13 +86,18 @@ export class SocketPool {
   }
 
   /** Closes every client and waits for the closes to finish. */
-  async close(): Promise<void> {
-    await Promise.all(this.sockets.map((ws) => new Promise<void>((done) => {
-      if (ws.readyState === WebSocket.CLOSED) return done();
-      ws.once("close", () => done());
-      ws.close(1000);
-    })));
+  close(): Promise<void> {
+    return closeAll(this.sockets);
   }
+}
+
+/** Closes `sockets` (1000) and waits until each has closed. */
+export async function closeAll(sockets: WebSocket[]): Promise<void> {
+  await Promise.all(sockets.map((ws) => new Promise<void>((done) => {
+    if (ws.readyState === WebSocket.CLOSED) return done();
+    ws.once("close", () => done());
+    ws.close(1000);
+  })));
 }
 
 /** `POST /push` over a keep-alive pool of `connections` HTTP connections. */

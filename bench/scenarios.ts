@@ -3,7 +3,7 @@
  * `lost` counts the ones that never came, `duplicates` the ones that came again, `errors` pushes
  * not answered 200/ok (index.ts adds `strays`: frames no scenario expected).
  */
-import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type ClientSpec, type Stamp } from "./load";
+import { Pusher, SocketPool, now, runAtRate, runConcurrent, settle, sleep, type ClientSpec, type PushHandler, type Stamp } from "./load";
 import type { Server } from "./servers";
 import { Recorder, percentiles, perSecond, round } from "./stats";
 
@@ -24,6 +24,8 @@ export interface Sizes {
   gatewayClients: number;
   gatewayPushes: number;
   gatewayRate: number;
+  /** Pusher-protocol sockets in one channel, spread over the gateway shards. */
+  pusherSockets: number;
 }
 
 export type Figures = Record<string, unknown> & { lost?: number; duplicates?: number; errors?: number; skipped?: string };
@@ -91,7 +93,7 @@ export async function batch(server: Server, pool: SocketPool, size: Sizes): Prom
 
 /** One push to a group room holding every socket of `pool`, `rounds` times, one after another. */
 export async function fanout(server: Server, pool: SocketPool, group: string, rounds: number): Promise<Figures> {
-  return timeSpread(server, pool, rounds, "f", (round) => ({ group, data: stamp("f", round) }));
+  return pushSpread(server, pool, rounds, "f", (round) => ({ group, data: stamp("f", round) }));
 }
 
 /**
@@ -101,18 +103,41 @@ export async function fanout(server: Server, pool: SocketPool, group: string, ro
  */
 export async function broadcast(server: Server, pool: SocketPool, rounds: number): Promise<Figures> {
   if (server.kind === "baseline") return { skipped: "the thin baseline has no room directory" };
-  const warm = await timeSpread(server, pool, 1, "w", () => ({ all: true, data: stamp("w", 0) }));
+  const warm = await pushSpread(server, pool, 1, "w", () => ({ all: true, data: stamp("w", 0) }));
   await sleep(200);
-  const timed = await timeSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
+  const timed = await pushSpread(server, pool, rounds, "a", (round) => ({ all: true, data: stamp("a", round) }));
   return {
     ...timed,
     errors: warm.errors + timed.errors, lost: warm.lost + timed.lost, duplicates: warm.duplicates + timed.duplicates,
   };
 }
 
-// Sends one message per round to every socket of `pool`; figures of the median round by last delivery.
-async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Checked> {
+// One `POST /push` per round.
+async function pushSpread(server: Server, pool: SocketPool, rounds: number, tag: string, body: (round: number) => object): Promise<Checked> {
   const pusher = new Pusher(server, 1);
+  try {
+    return await timeSpread(pool, rounds, tag, async (round) => {
+      const answer = await pusher.post(body(round)).catch(() => null);
+      return { ok: answer?.status === 200, delivered: answer?.json?.delivered ?? 0 };
+    });
+  } finally {
+    pusher.close();
+  }
+}
+
+/** Sockets whose benchmark frames reach `handler` (native or Pusher clients). */
+export interface Receivers {
+  readonly sockets: readonly unknown[];
+  handler: PushHandler | null;
+}
+
+/**
+ * Sends one message per round (`send`, stamped with `stamp(tag, round)`) to every socket of
+ * `pool`; figures of the median round by last delivery.
+ */
+export async function timeSpread(
+  pool: Receivers, rounds: number, tag: string, send: (round: number) => Promise<{ ok: boolean; delivered?: number }>,
+): Promise<Checked> {
   const sockets = pool.sockets.length;
   const results: { first: number; median: number; last: number; reported: number }[] = [];
   let errors = 0;
@@ -127,14 +152,13 @@ async function timeSpread(server: Server, pool: SocketPool, rounds: number, tag:
   for (let r = 0; r < rounds; r++) {
     const rec = new Recorder(sockets);
     current = { round: r, rec };
-    const answer = await pusher.post(body(r)).catch(() => null);
-    if (answer?.status !== 200) errors++;
+    const answer = await send(r);
+    if (!answer.ok) errors++;
     await settle(() => rec.done, () => rec.count);
     const spread = percentiles(rec.latencies);
-    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, reported: answer?.json?.delivered ?? 0 });
+    results.push({ first: round(Math.min(...rec.latencies), 1), median: spread.p50, last: spread.max, reported: answer.delivered ?? 0 });
     await sleep(100);
   }
-  pusher.close();
   pool.handler = null;
   const byLast = [...results].sort((a, b) => a.last - b.last);
   const mid = byLast[Math.floor(byLast.length / 2)];
@@ -194,7 +218,8 @@ function record(pool: SocketPool, tag: string, n: number, key: (socket: number, 
   return rec;
 }
 
-function stamp(s: string, i: number): Stamp {
+/** A benchmark payload: tag, index, send time. */
+export function stamp(s: string, i: number): Stamp {
   return { s, i, t: round(now(), 3) };
 }
 

@@ -6,10 +6,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "../scripts/serve-config.mjs";
+import { addInvocationCounter, InvocationCounter } from "./do-count";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const BENCH_PUSH_SECRET = "bench-push-secret";
 export const BENCH_TOKEN_SECRET = "bench-token-secret";
+/** The Pusher app the bench configures on edgepush. */
+export const BENCH_PUSHER = { id: "424242", key: "bench-pusher-key", secret: "bench-pusher-secret" } as const;
 const TOOL_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_LOG: "warn" };
 
 export type ServerKind = "edgepush" | "baseline";
@@ -22,6 +25,8 @@ export interface Server {
   wsUrl: string;
   /** The process the bench started (workerd, or wrangler's Node process). */
   pid: number;
+  /** Durable Object requests as workerd traced them (servers started with `countInvocations`). */
+  invocations?: InvocationCounter;
   /** Resident memory of the server's whole process tree, in bytes. */
   rss(): number;
   stop(): Promise<void>;
@@ -56,22 +61,31 @@ export async function buildBaseline(outDir: string): Promise<string> {
   return outfile;
 }
 
-/** Starts a built Worker on plain `workerd serve` through the same config as `npm run serve`. */
-export async function startServe(kind: ServerKind, workerPath: string, workDir: string): Promise<Server> {
+/**
+ * Starts a built Worker on plain `workerd serve` through the same config as `npm run serve`;
+ * `countInvocations` adds a tail worker that counts Durable Object requests (bench/do-count.ts).
+ */
+export async function startServe(kind: ServerKind, workerPath: string, workDir: string, countInvocations = false): Promise<Server> {
   const port = await freePort();
   const settings = kind === "edgepush"
     ? await readWranglerSettings(join(ROOT, "wrangler.toml"))
     : { name: "baseline", compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {},
         durableObjects: [{ binding: "ROOMS", className: "BaselineRoom", sql: false }] };
-  const dataDir = join(workDir, `${kind}-data`);
+  const name = countInvocations ? `${kind}-counted` : kind;
+  const dataDir = join(workDir, `${name}-data`);
+  const vars: Record<string, string> = kind === "edgepush" ? { PUSHER_APP_ID: BENCH_PUSHER.id, PUSHER_APP_KEY: BENCH_PUSHER.key, PUSHER_APP_SECRET: BENCH_PUSHER.secret } : {};
   const configPath = writeServeConfig({
-    settings, workerPath, dataDir, port, secrets: kind === "edgepush" ? ["PUSH_SECRET", "TOKEN_SECRET"] : [],
+    settings, workerPath, dataDir, port, vars, secrets: kind === "edgepush" ? ["PUSH_SECRET", "TOKEN_SECRET"] : [],
   });
+  const tailPort = countInvocations ? await freePort() : 0;
+  if (countInvocations) addInvocationCounter(configPath, tailPort, settings.compatibilityDate);
   const env = { ...process.env, PUSH_SECRET: BENCH_PUSH_SECRET, TOKEN_SECRET: BENCH_TOKEN_SECRET };
-  const log = createWriteStream(join(workDir, `${kind}-server.log`));
+  const log = createWriteStream(join(workDir, `${name}-server.log`));
   await new Promise((r) => log.once("open", r));
   const child = await startWorkerd(configPath, `http://127.0.0.1:${port}/health`, { env, stdio: log });
-  return handle(kind, "serve", port, child);
+  const server = handle(kind, "serve", port, child);
+  if (countInvocations) server.invocations = new InvocationCounter(`http://127.0.0.1:${tailPort}`);
+  return server;
 }
 
 /** Starts edgepush under `wrangler dev` (proxy and inspector in front of workerd). */
@@ -79,7 +93,8 @@ export async function startWrangler(workDir: string): Promise<Server> {
   const port = await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
     "--persist-to", join(workDir, "wrangler-data"), "--show-interactive-dev-session=false", "--log-level", "warn",
-    "--var", `PUSH_SECRET:${BENCH_PUSH_SECRET}`, "--var", `TOKEN_SECRET:${BENCH_TOKEN_SECRET}`];
+    "--var", `PUSH_SECRET:${BENCH_PUSH_SECRET}`, "--var", `TOKEN_SECRET:${BENCH_TOKEN_SECRET}`,
+    "--var", `PUSHER_APP_ID:${BENCH_PUSHER.id}`, "--var", `PUSHER_APP_KEY:${BENCH_PUSHER.key}`, "--var", `PUSHER_APP_SECRET:${BENCH_PUSHER.secret}`];
   const log = createWriteStream(join(workDir, "wrangler-server.log"));
   await new Promise((r) => log.once("open", r));
   const child = spawn("wrangler", args, { cwd: ROOT, env: { ...TOOL_ENV, CI: "true" }, stdio: ["ignore", log, log] });

@@ -92,10 +92,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const now = Date.now();
     const forward: GatewayItem[] = [];
     const owners: number[] = [];
-    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i))));
+    const writes: (() => void)[] = [];
+    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes));
+    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
+    // Durable Object sends after a write until the write is on disk (an fsync per push).
+    const reached = this.gateways.forward(room, forward);
+    for (const write of writes) write();
     this.log.saveSeq();
-    const reached = await this.gateways.forward(room, forward);
-    reached.forEach((n, i) => (results[owners[i]].delivered += n));
+    (await reached).forEach((n, i) => (results[owners[i]].delivered += n));
     return results;
   }
 
@@ -121,9 +125,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
     this.remember(room);
     const seq = this.log.nextSeq();
-    this.log.saveSeq();
     const local = this.fanOut(this.sockets.keys(), seq, message);
-    const [remote] = await this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    // Sent before the seq is saved: a write would hold the RPCs back until it is on disk.
+    const reached = this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
+    this.log.saveSeq();
+    const [remote] = await reached;
     return local + remote;
   }
 
@@ -282,7 +288,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return isUidRoom ? this.log.takePending(now) : [];
   }
 
-  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void): RoomPushResult {
+  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[]): RoomPushResult {
     const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
     if (item.dedupe) {
       if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
@@ -298,8 +304,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
     if (ttl > 0) {
       const expires = now + ttl * 1000;
-      this.log.append(seq, item.message, expires, isUidRoom && this.sockets.size === 0 && this.gateways.size === 0);
-      this.scheduleAlarm(expires);
+      const pending = isUidRoom && this.sockets.size === 0 && this.gateways.size === 0;
+      writes.push(() => {
+        this.log.append(seq, item.message, expires, pending);
+        this.scheduleAlarm(expires);
+      });
     }
     return { delivered, queued: ttl > 0, duplicate: false };
   }

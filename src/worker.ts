@@ -7,6 +7,7 @@ import { devRoutes } from "./api/routes/dev";
 import { gatewayConnectRoutes } from "./api/routes/gateway-connect";
 import { memberRoutes } from "./api/routes/members";
 import { pushRoutes } from "./api/routes/push";
+import { pusherRestRoutes } from "./api/routes/pusher-rest";
 import { ApiError, errorBody } from "./contract/errors";
 import type { Env } from "./env";
 import { errorText, logEvent } from "./util/log";
@@ -24,6 +25,8 @@ app.route("/", gatewayConnectRoutes);
 app.get("/health", (c) => c.json({ ok: true }));
 // Local dev only (LEGACY_UID_HANDSHAKE=true), no backend credential: tokens for the demo page.
 app.route("/", devRoutes);
+// Pusher's REST API is signed with the Pusher app's secret, not PUSH_SECRET.
+app.route("/", pusherRestRoutes);
 
 app.use("*", backendAuth);
 app.route("/", pushRoutes);

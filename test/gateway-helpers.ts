@@ -54,3 +54,49 @@ export async function pusherSubscribe(client: Client, channel: string, extra: Re
   const [answer] = client.messages.splice(before, 1);
   return JSON.parse(answer) as { event: string; channel?: string; data: unknown };
 }
+
+export const PUSHER_APP_ID = "1";
+
+/**
+ * A Pusher REST call signed as the server SDKs sign it (auth_key, auth_timestamp, auth_version,
+ * body_md5, auth_signature over `METHOD\npath\nsorted query`). Options make bad ones.
+ */
+export async function pusherRest(
+  method: "GET" | "POST",
+  path: string,
+  opts: { body?: unknown; query?: Record<string, string>; secret?: string; timestamp?: number; sentBody?: string } = {},
+): Promise<Response> {
+  const body = opts.body === undefined ? "" : JSON.stringify(opts.body);
+  const params: Record<string, string> = {
+    ...opts.query,
+    auth_key: PUSHER_KEY,
+    auth_timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+    auth_version: "1.0",
+  };
+  if (body !== "") params.body_md5 = await md5Hex(body);
+  const query = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join("&");
+  const signature = await hmacHex(opts.secret ?? PUSHER_SECRET, `${method}\n${path}\n${query}`);
+  const url = `${BASE}${path}?${query}&auth_signature=${signature}`;
+  const sent = opts.sentBody ?? body;
+  return exports.default.fetch(url, {
+    method,
+    headers: sent === "" ? {} : { "Content-Type": "application/json" },
+    body: sent === "" ? undefined : sent,
+  });
+}
+
+async function md5Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(text)));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Signs a Pusher connection in as `userId` (`pusher:signin`); waits for signin_success and removes it. */
+export async function pusherSignin(client: Client, socketId: string, userId: string): Promise<void> {
+  const userData = JSON.stringify({ id: userId });
+  const auth = `${PUSHER_KEY}:${await hmacHex(PUSHER_SECRET, `${socketId}::user::${userData}`)}`;
+  const before = client.messages.length;
+  client.send(JSON.stringify({ event: "pusher:signin", data: { auth, user_data: userData } }));
+  await client.waitFor(before + 1);
+  const [answer] = client.messages.splice(before, 1);
+  if (JSON.parse(answer).event !== "pusher:signin_success") throw new Error(`signin answered ${answer}`);
+}

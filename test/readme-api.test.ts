@@ -42,7 +42,8 @@ describe("README API reference", () => {
   it("Should answer every documented route with something other than 404", async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(" ");
-      const path = template.replace(":uid", "readme-uid").replace(":group", "readme-group");
+      const path = template.replace(":uid", "readme-uid").replace(":group", "readme-group")
+        .replace(":id", "1").replace(":channel", "readme-channel").replace(":user_id", "readme-user");
       const res = await api(path, { method, ...(method === "GET" ? {} : { body: "{}" }) });
       const body = (await res.json()) as { error?: { code: string } };
       expect({ route, status: res.status }).not.toEqual({ route, status: 404 });

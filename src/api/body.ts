@@ -15,9 +15,9 @@ const DRAIN_MS = 10_000;
 /**
  * The body as text: 413 `too_large` over `maxBytes` (declared or counted), 400 `bad_json` when
  * it is not UTF-8.
- * @example const text = await readBody(request, 1 << 20)
+ * @example const text = await readBodyText(request, 1 << 20)
  */
-export async function readBody(request: Request, maxBytes: number): Promise<string> {
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);
   const length = request.headers.get("Content-Length");
   const declared = length !== null && /^\d+$/.test(length) ? Number(length) : null;

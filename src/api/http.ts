@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../contract/errors";
 import { requireSecret, type Env } from "../env";
-import { readBody } from "./body";
+import { readBodyText } from "./body";
 
 export type AppContext = Context<{ Bindings: Env }>;
 
@@ -41,18 +41,31 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Reads a JSON body of at most `maxBytes`; returns the parsed value and the exact text. */
 export async function readJsonBody(c: AppContext, maxBytes: number): Promise<{ value: unknown; text: string }> {
+  requireJsonType(c);
+  const text = await readBodyText(c.req.raw, maxBytes);
+  return { value: parseJsonText(text), text };
+}
+
+/** A Content-Type other than JSON (none is fine) is a 415, as for every backend call. */
+export function requireJsonType(c: AppContext): void {
   const type = c.req.header("Content-Type");
   if (type !== undefined && type !== "" && !JSON_TYPE.test(type)) {
     throw new ApiError(415, "unsupported_media_type", `send application/json, not ${type}`);
   }
-  const text = await readBody(c.req.raw, maxBytes);
+}
+
+/** Parses a body's text; empty or broken JSON is a 400 `bad_json`. */
+export function parseJsonText(text: string): unknown {
   if (text.trim() === "") throw new ApiError(400, "bad_json", "empty body: send a JSON object");
   try {
-    return { value: JSON.parse(text), text };
+    return JSON.parse(text);
   } catch {
     throw new ApiError(400, "bad_json", "body is not valid JSON");
   }
 }
+
+/** The body's exact text, at most `maxBytes` (src/api/body.ts): for checks that cover the bytes as sent (Pusher's `body_md5`). */
+export { readBodyText } from "./body";
 
 /** Largest body a control call (token, grant, kick …) may send. */
 const CONTROL_BODY_BYTES = 64 * 1024;

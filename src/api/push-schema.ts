@@ -142,7 +142,7 @@ function seedPlan(record: Record<string, unknown>, maxPayloadBytes: number, sour
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The payload is what a raw client receives: its UTF-8 size is what the limit counts. */
-function checkPayload(raw: string, maxPayloadBytes: number): void {
+export function checkPayload(raw: string, maxPayloadBytes: number): void {
   // A UTF-16 unit is at most 3 UTF-8 bytes: small payloads skip the encode.
   if (raw.length * 3 > maxPayloadBytes && utf8Length(raw) > maxPayloadBytes) {
     throw new ApiError(413, "too_large", `payload is over MAX_PAYLOAD_BYTES (${maxPayloadBytes} bytes)`);

@@ -68,6 +68,23 @@ export interface OutboundMessage {
   userId?: string;
 }
 
+/**
+ * A message whose payload is text (a Pusher event's `data`): raw clients get the text, envelopes
+ * its parsed value when it is JSON, else the string.
+ * @example textMessage('{"id":7}', "OrderShipped").dataJson // '{"id":7}'
+ */
+export function textMessage(data: string, event?: string): OutboundMessage {
+  let dataJson = data;
+  try {
+    JSON.parse(data);
+  } catch {
+    dataJson = JSON.stringify(data);
+  }
+  const message: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: data, ts: Date.now() };
+  if (event !== undefined) message.event = event;
+  return message;
+}
+
 /** The envelope text of a push; `dataJson` is spliced in so the payload is never re-serialized. */
 export function envelope(seq: number, msg: OutboundMessage): string {
   const event = msg.event === undefined ? "" : `"event":${JSON.stringify(msg.event)},`;

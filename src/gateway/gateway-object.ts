@@ -121,7 +121,10 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       : "uid" in target ? this.connections.ofUid(target.uid) : this.ctx.getWebSockets(`c:${target.clientId}`);
     let closed = 0;
     for (const ws of sockets) {
-      if (!this.connections.get(ws)) continue;
+      const attachment = this.connections.get(ws);
+      if (!attachment) continue;
+      const frame = HANDLERS[attachment.protocol].closeFrame?.(code, reason);
+      if (frame) this.send(ws, frame);
       this.closeSocket(ws, code, reason);
       closed++;
     }

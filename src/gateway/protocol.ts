@@ -40,4 +40,6 @@ export interface ProtocolHandler {
   unsubscribed?(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, room: RoomName): void;
   /** Presence changes in a room this connection subscribes to; null when it has nothing to say. */
   memberFrame?(sub: Subscription, added: boolean, member: { id: string; info: string }): string | null;
+  /** The frame sent before the backend closes this connection with `code` (a Pusher `pusher:error`); null for none. */
+  closeFrame?(code: number, reason: string): string | null;
 }

@@ -6,7 +6,10 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-const SCENARIOS = ["unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid", "abuse"];
+const SCENARIOS = [
+  "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid",
+  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost", "abuse",
+];
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -46,10 +49,15 @@ describe("npm run bench -- --quick", () => {
       expect(line, scenario).not.toHaveProperty("skipped");
       expect(pick(line), scenario).toEqual(CLEAN);
       if (BASELINE_SKIPS.includes(scenario)) expect(line.baseline, `baseline ${scenario}`).toEqual({ skipped: expect.any(String) });
+      // The Pusher scenarios compare with figures of this same run (their own lines are checked).
+      else if (scenario.startsWith("pusher-")) expect(line.baseline, `baseline ${scenario}`).toMatchObject({ of: expect.any(String) });
       else expect(pick(line.baseline), `baseline ${scenario}`).toEqual(CLEAN);
     }
     // Against the baseline measured in the same run, so each headline has a ratio.
     expect(typeof lines[0].ratio).toBe("number");
+    // A trigger costs the room's push and one deliver per gateway with subscribers, counted by workerd.
+    const cost = lines.find((l) => l.scenario === "pusher-trigger-cost");
+    expect(cost.doRequestsPerTrigger).toBe(1 + cost.gatewaysWithSubscribers);
   }, 300_000);
 });
 

@@ -4,7 +4,7 @@
  * are in frames.ts, channels.ts and auth.ts; this file decides what each frame does.
  */
 import { roomName } from "../../contract/names";
-import type { OutboundMessage } from "../../contract/protocol";
+import { textMessage } from "../../contract/protocol";
 import { readLimits } from "../../env";
 import { RateLimiter } from "../../room/rate-limit";
 import type { GatewayHost, ProtocolHandler } from "../protocol";
@@ -58,6 +58,12 @@ export const pusherHandler: ProtocolHandler = {
     if (!sub.member || !sub.channel) return null;
     if (!added) return memberRemoved(sub.channel, member.id);
     return memberAdded(sub.channel, { userId: member.id, userInfo: JSON.parse(member.info) as unknown });
+  },
+
+  // soketi's terminate_connections: `pusher:error` with the code, then the close; clients that
+  // ignore close codes (old drafts, protocol < 6) learn why from the frame.
+  closeFrame(code, reason) {
+    return code >= 4000 && code < 5000 ? errorFrame(code, reason) : null;
   },
 };
 
@@ -161,13 +167,7 @@ async function clientEvent(
   if (verdict === "warn") {
     return void host.send(ws, errorFrame(PUSHER_CODES.CLIENT_EVENT_RATE_LIMIT, `at most ${CLIENT_EVENTS_PER_S} client events per second`));
   }
-  const message: OutboundMessage = {
-    id: crypto.randomUUID(),
-    dataJson: isJson(frame.data) ? frame.data : JSON.stringify(frame.data),
-    raw: frame.data,
-    ts: Date.now(),
-    event: frame.event,
-  };
+  const message = textMessage(frame.data, frame.event);
   if (sub.member) message.userId = sub.member.id;
   await host.clientEvent(ws, room, message);
   host.tellBackend(ws, parsedOr(frame.data), { group: frame.channel, event: frame.event });
@@ -178,14 +178,5 @@ function parsedOr(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return text;
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }
