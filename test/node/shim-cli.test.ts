@@ -1,3 +1,4 @@
+import { pathToFileURL } from "node:url";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../e2e/wrangler-dev";
 import { FAKE_SECRET, connectBackend, startFakeEdgepush, waitFor, type FakeEdgepush } from "./shim-helpers";
 
-const TSX = resolve("node_modules/.bin/tsx");
+// tsx's loader in the shim's own process: a signal reaches the shim itself, not a tsx parent that
+// SIGKILLs a child slow to confirm its handler on a loaded machine (and then exits 143).
+const TSX_LOADER = pathToFileURL(resolve("node_modules/tsx/dist/loader.mjs")).href;
 const ENTRY = resolve("shim/index.ts");
 
 interface Running {
@@ -37,7 +40,9 @@ function runShim(args: string[], env: Record<string, string | undefined>, devVar
   dir = mkdtempSync(join(tmpdir(), "edgepush-shim-"));
   if (devVars !== undefined) writeFileSync(join(dir, ".dev.vars"), devVars);
   const { PUSH_SECRET: _, EDGEPUSH_URL: __, SHIM_PORT: ___, ...base } = process.env;
-  const child = spawn(TSX, [ENTRY, "--port", "0", "--url", edge.url, ...args], { cwd: dir, env: { ...base, ...env }, detached: true });
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, ENTRY, "--port", "0", "--url", edge.url, ...args], {
+    cwd: dir, env: { ...base, ...env }, detached: true,
+  });
   children.push(child);
   let stdout = "";
   let stderr = "";
@@ -138,9 +143,7 @@ describe("shim command line", () => {
   it("Should stop cleanly on SIGTERM", async () => {
     const shim = runShim([], { PUSH_SECRET: FAKE_SECRET });
     await listeningPort(shim);
-    // To the group, as npm start does: tsx alone SIGKILLs its child when the child is slow (> 30 ms,
-    // a loaded machine) to confirm it has a handler, and then exits 143.
-    process.kill(-shim.child.pid!, "SIGTERM");
+    process.kill(shim.child.pid!, "SIGTERM");
     expect(await shim.exited).toBe(0);
   });
 });
