@@ -20,6 +20,9 @@ export default defineConfig({
           // Few shards and a tiny fan-out, so broadcasts in tests go through relays too.
           DIRECTORY_SHARDS: "4",
           BROADCAST_FANOUT: "3",
+          // Closes are not reported to the directory: a listing asks every room it has not heard from
+          // in PRESENCE_CHECK_S (60 s by default). 0: always ask, so a test sees a close at once.
+          PRESENCE_CHECK_S: "0",
           MAX_SOCKETS_PER_ROOM: "60",
           MAX_SOCKETS_PER_UID: "20",
           // Two gateway shards: enough to see a channel spread over gateways.

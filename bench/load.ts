@@ -39,7 +39,7 @@ export function signToken(uid: string, groups: string[] = []): string {
 
 function socketUrl(server: Server, spec: ClientSpec): string {
   if (spec.gateway) return `${server.wsUrl}/gateway?token=${signToken(spec.uid)}`;
-  if (server.kind === "baseline") {
+  if (server.kind !== "edgepush") {
     return spec.group ? `${server.wsUrl}/ws?group=${spec.group}` : `${server.wsUrl}/ws?uid=${spec.uid}`;
   }
   let url = `${server.wsUrl}/ws?token=${signToken(spec.uid, spec.group ? [spec.group] : [])}`;

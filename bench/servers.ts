@@ -15,7 +15,8 @@ export const BENCH_TOKEN_SECRET = "bench-token-secret";
 export const BENCH_PUSHER = { id: "424242", key: "bench-pusher-key", secret: "bench-pusher-secret" } as const;
 const TOOL_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_LOG: "warn" };
 
-export type ServerKind = "edgepush" | "baseline";
+/** edgepush, the thin baseline, or the durable baseline (the thin one plus a SQLite row per push). */
+export type ServerKind = "edgepush" | "baseline" | "durable";
 
 export interface Server {
   kind: ServerKind;
@@ -69,8 +70,10 @@ export async function startServe(kind: ServerKind, workerPath: string, workDir: 
   const port = await freePort();
   const settings = kind === "edgepush"
     ? await readWranglerSettings(join(ROOT, "wrangler.toml"))
-    : { name: "baseline", compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {},
-        durableObjects: [{ binding: "ROOMS", className: "BaselineRoom", sql: false }] };
+    : { name: kind, compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {},
+        durableObjects: [kind === "durable"
+          ? { binding: "ROOMS", className: "DurableRoom", sql: true }
+          : { binding: "ROOMS", className: "BaselineRoom", sql: false }] };
   const name = countInvocations ? `${kind}-counted` : kind;
   const dataDir = join(workDir, `${name}-data`);
   const vars: Record<string, string> = kind === "edgepush" ? { PUSHER_APP_ID: BENCH_PUSHER.id, PUSHER_APP_KEY: BENCH_PUSHER.key, PUSHER_APP_SECRET: BENCH_PUSHER.secret } : {};

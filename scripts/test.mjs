@@ -8,6 +8,8 @@ import { missingLine, missingTools } from "./prerequisites.mjs";
 const SUITES = [
   { name: "workers", config: "vitest.config.ts" },
   { name: "node", config: "vitest.node.config.ts" },
+  // What each billed event costs, measured, and the README's cost section checked against it.
+  { name: "cost", config: "vitest.cost.config.ts" },
 ];
 const only = process.argv.slice(2);
 // node_modules/.bin first: Node 22 from the `node` package, which wrangler needs.

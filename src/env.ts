@@ -1,12 +1,14 @@
 import { ApiError } from "./contract/errors";
 import { isGatewayName, type GatewayName, type ListedName, type RoomName } from "./contract/names";
 import type { DirectoryVars } from "./directory/config";
+import type { Listing } from "./directory/types";
+import type { MeterVars } from "./util/meter";
 import type { RoomPushItem, RoomPushResult } from "./room/types";
 import type { DirectoryApi, GatewayApi, RoomApi } from "./rpc";
 import type { WebhookVars } from "./webhooks/config";
 
 /** Bindings and variables of the Worker (wrangler.toml `vars`, secrets, `.dev.vars`). */
-export interface Env extends DirectoryVars, WebhookVars {
+export interface Env extends DirectoryVars, WebhookVars, MeterVars {
   ROOMS: DurableObjectNamespace<RoomApi>;
   /** Shards of the room directory (`shard:<i>`) and broadcast relays; see src/directory/directory.ts. */
   DIRECTORY: DurableObjectNamespace<DirectoryApi>;
@@ -46,16 +48,17 @@ export function gatewayStub(env: Env, name: GatewayName): DurableObjectStub<Gate
   return env.GATEWAYS.getByName(name);
 }
 
-/** The stub of a listed name: both kinds answer `push`, `close` and `resync` alike. */
-export function listedStub(env: Env, name: ListedName): Pick<DurableObjectStub<RoomApi>, "close" | "resync"> & {
+/** The stub of a listed name: both kinds answer `push`, `close` and `listing` alike. */
+export function listedStub(env: Env, name: ListedName): Pick<DurableObjectStub<RoomApi>, "close"> & {
   push(name: ListedName, items: RoomPushItem[]): Promise<RoomPushResult[]>;
+  listing(): Promise<Listing>;
 } {
   if (isGatewayName(name)) {
     const stub = gatewayStub(env, name);
-    return { push: (n, items) => stub.push(n as GatewayName, items), close: (t, c, r) => stub.close(t, c, r), resync: () => stub.resync() };
+    return { push: (n, items) => stub.push(n as GatewayName, items), close: (t, c, r) => stub.close(t, c, r), listing: () => stub.listing() };
   }
   const stub = roomStub(env, name);
-  return { push: (n, items) => stub.push(n as RoomName, items), close: (t, c, r) => stub.close(t, c, r), resync: () => stub.resync() };
+  return { push: (n, items) => stub.push(n as RoomName, items), close: (t, c, r) => stub.close(t, c, r), listing: () => stub.listing() };
 }
 
 /** The secret named `name`, or a 500 `misconfigured` that names the variable to set. */

@@ -9,22 +9,21 @@ import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
-import { DEDUPE_WINDOW_MS, RoomLog, type LogRow } from "./room/log";
 import { SocketGuard } from "./room/guard";
+import { QUEUE, RoomLog, type LogRow } from "./room/log";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
+import type { Listing } from "./directory/types";
 import {
   DEFAULT_TTL_S, ROOM_HEADER,
   type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
+import { meterEntry, meterObject } from "./util/meter";
 import { utf8Length } from "./util/text";
 import { groupOfRoom } from "./webhooks/events";
 import { Webhooks } from "./webhooks/webhooks";
-
-/** Shortest time between two purges of expired log rows. */
-const PURGE_SWEEP_MS = 60_000;
 
 
 /**
@@ -42,15 +41,20 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly roster: RoomRoster;
   private readonly gateways: GatewayLink;
   private readonly hooks: Webhooks;
+  /** Token clients were connected when this instance started (they took the offline queue before). */
+  private wokeWithClient = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
+    super(ctx, (env = meterObject(ctx, env, "RoomObject")));
     this.limits = safeLimits(env);
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
     this.guard = new SocketGuard(ctx, this.sockets, this.limits, () => this.name);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes });
+    // A token client connected across a wake took the queue when it connected (see RoomLog).
+    this.log = new RoomLog(ctx.storage.sql, { maxRows: this.limits.logMaxRows, maxBytes: this.limits.logMaxBytes },
+      () => this.wokeWithClient);
     this.name = this.log.meta("name") as RoomName | null;
     // In-memory state is gone after hibernation: rebuild it from the sockets' attachments.
     for (const ws of ctx.getWebSockets()) {
@@ -58,12 +62,14 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       // A socket this room already closed may linger as CLOSING until the peer answers: not ours.
       if (attachment && ws.readyState === WebSocket.OPEN) this.sockets.set(ws, attachment);
     }
-    // From here on every socket that comes or goes is reported to the directory.
+    this.wokeWithClient = this.sockets.tokenClients > 0;
+    this.sockets.onLastTokenClient = () => this.log.saveTaken();
+    this.gateways = new GatewayLink(ctx, env, () => this.roster.remoteChanged());
+    // From here on every socket that comes is reported to the directory.
     this.roster = new RoomRoster(ctx, env, this.sockets, () => this.name, (at) => this.scheduleAlarm(at), () => ({
       uids: this.gateways.subscribers.uids(),
       gateways: this.gateways.subscribers.gateways().length,
     }));
-    this.gateways = new GatewayLink(ctx, env, () => this.roster.touch());
     // Every socket that leaves, by whatever path, is one connection_closed (the ledger drops repeats).
     this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => this.liveClientIds());
     this.sockets.onRemove = (attachment, code) => this.hooks.closed(attachment.clientId, code);
@@ -88,12 +94,18 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Delivers messages in order to the room's sockets, then to its gateways; one call per room per `/push`. */
   async push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
+    // An `all` push meeting a room that emptied since its shard last heard of it: nothing to do, and the shard learns.
+    if (items[0]?.broadcast && this.sockets.size === 0) {
+      this.roster.foundEmpty();
+      return items.map(() => ({ delivered: 0, queued: false, duplicate: false, empty: true }));
+    }
     this.remember(room);
     const now = Date.now();
     const forward: GatewayItem[] = [];
     const owners: number[] = [];
     const writes: (() => void)[] = [];
-    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes));
+    const keys = new Set<string>();
+    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes, keys));
     // The gateway RPCs go out before the log is written: the output gate holds back whatever a
     // Durable Object sends after a write until the write is on disk (an fsync per push).
     const reached = this.gateways.forward(room, forward);
@@ -175,12 +187,13 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return remote.reduce((a, b) => a + b, local);
   }
 
-  /** Re-reports this room to the directory (a shard checking for ghosts calls it). */
-  resync(): Promise<void> {
-    return this.roster.resync();
+  /** What this room holds, for a directory shard checking on it (it reports what comes, not what goes). */
+  listing(): Listing {
+    return this.roster.listing();
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketMessage");
     try {
       this.onMessage(ws, message);
     } catch (err) {
@@ -189,6 +202,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketClose");
     this.sockets.delete(ws, code);
     this.guard.holding(-1);
     // A socket the room never mapped (it was closing when the room woke) is still one close.
@@ -204,6 +218,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    meterEntry(this.env, "RoomObject", "webSocketError");
     this.sockets.delete(ws, 1006);
     this.guard.holding(-1);
     this.report("webSocketError", error);
@@ -211,12 +226,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   async alarm(): Promise<void> {
+    meterEntry(this.env, "RoomObject", "alarm");
     try {
       this.alarmAt = null;
-      const next = this.log.purge(Date.now());
-      // Reads already skip expired rows: purge in sweeps, not once per expiring message.
-      if (next !== null) this.scheduleAlarm(Math.max(next, Date.now() + PURGE_SWEEP_MS));
-      // Heartbeat, directory lease and webhooks share this one alarm: each asks for its next time.
+      // Expired log rows need no alarm (a later message overwrites them): only the heartbeat, a
+      // directory report that did not land and webhooks use it, each asking for its next time.
       await this.roster.alarm(Date.now());
       await this.hooks.alarm();
     } catch (err) {
@@ -288,12 +302,13 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     return isUidRoom ? this.log.takePending(now) : [];
   }
 
-  private pushOne(item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[]): RoomPushResult {
-    const key = item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id;
-    if (item.dedupe) {
-      if (this.log.seenBefore(key, now)) return { delivered: 0, queued: false, duplicate: true };
-      this.scheduleAlarm(now + DEDUPE_WINDOW_MS);
-    }
+  /** One message of a push; its log row is written later (`writes`), `keys` holds the ids this call took. */
+  private pushOne(
+    item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[], keys: Set<string>,
+  ): RoomPushResult {
+    const key = item.dedupe ? (item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id) : null;
+    if (key !== null && (keys.has(key) || this.log.seenBefore(key, now))) return { delivered: 0, queued: false, duplicate: true };
+    if (key !== null) keys.add(key);
     const seq = this.log.nextSeq();
     const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
     const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
@@ -302,15 +317,19 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (!item.clientId && !item.broadcast) toGateways({ seq, message: item.message, exclude: item.exclude });
     const isUidRoom = this.name?.startsWith("uid:") ?? false;
     const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
-    if (ttl > 0) {
-      const expires = now + ttl * 1000;
-      const pending = isUidRoom && this.sockets.size === 0 && this.gateways.size === 0;
-      writes.push(() => {
-        this.log.append(seq, item.message, expires, pending);
-        this.scheduleAlarm(expires);
-      });
+    // One row: the message, which is also its id's record; a live-only message with an id, the record alone.
+    if (ttl > 0 || key !== null) {
+      const opts = { key, expires: ttl > 0 ? now + ttl * 1000 : 0, queue: this.queueState(isUidRoom) };
+      writes.push(() => this.log.append(seq, item.message, now, opts));
     }
     return { delivered, queued: ttl > 0, duplicate: false };
+  }
+
+  /** How a uid room's offline queue sees a message logged now. */
+  private queueState(isUidRoom: boolean): (typeof QUEUE)[keyof typeof QUEUE] {
+    if (!isUidRoom) return QUEUE.none;
+    if (this.sockets.size === 0 && this.gateways.size === 0) return QUEUE.queued;
+    return this.sockets.tokenClients > 0 ? QUEUE.taken : QUEUE.none;
   }
 
   /** Fans out; a socket whose send throws is closed with 1011 and the others still get it. */
@@ -369,10 +388,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     const seq = this.log.nextSeq();
     this.fanOut(this.sockets.keys(), seq, published, undefined, frame.echo ? undefined : ws);
     this.ctx.waitUntil(this.gateways.forward(this.name, [{ seq, message: published }]));
-    const expires = now + DEFAULT_TTL_S.group * 1000;
-    this.log.append(seq, published, expires, false);
-    this.log.saveSeq();
-    this.scheduleAlarm(expires);
+    this.log.append(seq, published, now, { key: null, expires: now + DEFAULT_TTL_S.group * 1000, queue: QUEUE.none });
   }
 
   /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */

@@ -4,7 +4,7 @@
  */
 import type { GatewayName, ListedName, RoomName } from "./contract/names";
 import type { OutboundMessage } from "./contract/protocol";
-import type { BroadcastTally, DirectoryStats, ShardReport } from "./directory/types";
+import type { BroadcastTally, DirectoryStats, Listing, ShardReport } from "./directory/types";
 import type {
   ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackChange, TrackReplay, TrackResult,
 } from "./gateway/types";
@@ -28,7 +28,8 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   revoke(room: RoomName, uid: string): Promise<number>;
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
   notify(frame: string): Promise<number>;
-  resync(): Promise<void>;
+  /** What the room holds, for a directory shard checking on it. */
+  listing(): Listing;
 }
 
 /** What the Worker, rooms and the directory call on a gateway (GatewayObject implements it). */
@@ -39,7 +40,8 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   announce(event: MemberEvent): void;
   push(name: GatewayName, items: RoomPushItem[]): RoomPushResult[];
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
-  resync(): Promise<void>;
+  /** What the gateway holds, for a directory shard checking on it. */
+  listing(): Listing;
   clientInfo(clientId: string): ClientInfo;
   bindUid(clientId: string, uid: string): Promise<OpResult>;
   unbindUid(clientId: string, uid: string): Promise<OpResult>;
@@ -58,10 +60,11 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
 /** What rooms and the Worker call on a shard or relay (Directory implements it). */
 export interface DirectoryApi extends Rpc.DurableObjectBranded {
   report(r: ShardReport): Promise<void>;
-  stats(): DirectoryStats;
+  /** Counts of the shard, right within PRESENCE_CHECK_S (rooms not heard from lately are asked first). */
+  stats(): Promise<DirectoryStats>;
   roomsOf(uid: string): ListedName[];
-  listUids(cursor: string, limit: number): string[];
-  listGroups(cursor: string, limit: number): string[];
+  listUids(cursor: string, limit: number): Promise<string[]>;
+  listGroups(cursor: string, limit: number): Promise<string[]>;
   /** Gateway shards of this directory shard holding connections. */
   gateways(): GatewayName[];
   broadcast(items: RoomPushItem[], label: string): Promise<BroadcastTally[]>;

@@ -11,12 +11,20 @@ import { pusherRestRoutes } from "./api/routes/pusher-rest";
 import { ApiError, errorBody } from "./contract/errors";
 import type { Env } from "./env";
 import { errorText, logEvent } from "./util/log";
+import { meterEnv, meterWorker } from "./util/meter";
 
 export { Directory } from "./directory/directory";
 export { GatewayObject } from "./gateway/gateway-object";
 export { RoomObject } from "./room-object";
 
 const app = new Hono<{ Bindings: Env }>();
+
+// `npm run cost` counts this request and the stub calls it makes (COST_METER=true); otherwise a no-op.
+app.use("*", async (c, next) => {
+  meterWorker(c.env);
+  c.env = meterEnv(c.env);
+  await next();
+});
 
 // Upgrades first: nothing below may touch the 101 response's headers.
 app.route("/", connectRoutes);

@@ -7,3 +7,9 @@ declare namespace Cloudflare {
     durableNamespaces: "RoomObject";
   }
 }
+
+// Vite's `?raw` imports (the cost suite reads README.md this way).
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

@@ -144,7 +144,7 @@ export async function receivedBefore(client: Client, target: { clientId: string 
 export async function untilExpired(room: string, count = 1, ms = 10_000): Promise<void> {
   const stub = env.ROOMS.getByName(room);
   const rows = await runInDurableObject(stub, (_instance, state) =>
-    state.storage.sql.exec<{ expires: number }>("SELECT expires FROM log ORDER BY expires LIMIT ?", count).toArray());
+    state.storage.sql.exec<{ expires: number }>("SELECT expires FROM log WHERE expires > 0 ORDER BY expires LIMIT ?", count).toArray());
   if (rows.length < count) throw new Error(`${room} has ${rows.length} log rows, expected at least ${count}`);
   const at = rows[count - 1].expires;
   const deadline = Date.now() + ms;

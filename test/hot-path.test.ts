@@ -86,31 +86,44 @@ describe("A room's seq across restarts", () => {
   });
 });
 
-describe("Expiry without expires indexes", () => {
+describe("Expiry without alarms or deletes", () => {
   const rows = (room: string) =>
     runInDurableObject(stubOf(room), (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM log").one().n);
 
-  it("Should purge what expired and leave the next sweep a minute away while rows remain", async () => {
+  it("Should set no alarm for expiry and let the next message take the expired row", async () => {
     await push([{ uid: "sweep", data: "short", ttl: 1 }, { uid: "sweep", data: "soon", ttl: 5 }]);
+    expect(await runInDurableObject(stubOf("uid:sweep"), (_i, state) => state.storage.getAlarm())).toBeNull();
     await untilExpired("uid:sweep");
-    await runDurableObjectAlarm(stubOf("uid:sweep"));
-    expect(await rows("uid:sweep")).toBe(1);
-    const next = await runInDurableObject(stubOf("uid:sweep"), (_i, state) => state.storage.getAlarm());
-    expect(next).not.toBeNull();
-    expect(next!).toBeGreaterThan(Date.now() + 50_000);
+    await push({ uid: "sweep", data: "later" });
+    expect(await rows("uid:sweep")).toBe(2);
+    const { client } = await connect("sweep", { extra: "since=0" });
+    expect((await client.waitFor(2)).map((m) => JSON.parse(m).data)).toEqual(["soon", "later"]);
   });
 
-  it("Should drop the expires indexes of a room made by an older version", async () => {
-    await push({ uid: "old-schema", data: 1, id: "m1" });
-    await runInDurableObject(stubOf("uid:old-schema"), (_i, state) => {
-      state.storage.sql.exec("CREATE INDEX log_expires ON log (expires)");
-      state.storage.sql.exec("CREATE INDEX seen_expires ON seen (expires)");
+  it("Should bring a room made by an older version to one table: its log, its seen ids and its seq kept", async () => {
+    const stub = stubOf("uid:old-schema");
+    await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      const far = Date.now() + 3600_000;
+      sql.exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL, raw TEXT, ts INTEGER NOT NULL, expires INTEGER NOT NULL, pending INTEGER NOT NULL, bytes INTEGER NOT NULL, event TEXT)");
+      sql.exec("CREATE TABLE seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
+      sql.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+      sql.exec("CREATE TABLE directory_uids (uid TEXT PRIMARY KEY) WITHOUT ROWID");
+      sql.exec("CREATE INDEX log_expires ON log (expires)");
+      sql.exec("CREATE INDEX seen_expires ON seen (expires)");
+      sql.exec("INSERT INTO log VALUES (1, 'm1', '\"one\"', NULL, 1, ?, 1, 5, NULL), (2, 'x2', '\"two\"', NULL, 2, ?, 1, 5, NULL)", far, far);
+      sql.exec("INSERT INTO seen VALUES ('m1', ?)", far);
+      sql.exec("INSERT INTO meta VALUES ('name', 'uid:old-schema')");
     });
-    await evictDurableObject(stubOf("uid:old-schema"));
+    await evictDurableObject(stub);
     expect(await push({ uid: "old-schema", data: 1, id: "m1" })).toMatchObject({ duplicate: true });
-    const indexes = await runInDurableObject(stubOf("uid:old-schema"), (_i, state) =>
-      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_expires'").toArray());
-    expect(indexes).toEqual([]);
+    const { client, init } = await connect("old-schema");
+    expect(init.seq).toBe(2);
+    // The old rows were queued for the uid: the first client gets them, once.
+    expect((await client.waitFor(2)).map((m) => JSON.parse(m).data)).toEqual(["one", "two"]);
+    const names = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").toArray().map((r) => r.name));
+    expect(names.filter((n) => !n.startsWith("sqlite_") && !n.startsWith("_cf"))).toEqual(["log", "meta"]);
   });
 });
 

@@ -117,22 +117,24 @@ describe("Offline queue and replay", () => {
     await push({ uid: "ttl-user", data: "live only", ttl: 0 });
     await push({ uid: "ttl-user", data: "short", ttl: 1 });
     await push({ uid: "ttl-user", data: "kept" });
-    // No alarm: the expired row stays in the table, so only the read can leave it out (the purge is the next test's).
-    await runInDurableObject(stubOf("uid:ttl-user"), (_i, state) => state.storage.deleteAlarm());
+    // The expired row stays in the table (no alarm purges it): only the read leaves it out.
     await untilExpired("uid:ttl-user");
     const { client, init } = await connect("ttl-user", { extra: "since=0" });
     expect(dataOf(await receivedBefore(client, init))).toEqual(["kept"]);
   });
 
-  it("Should remove expired rows by alarm", async () => {
+  it("Should overwrite an expired row with the next message instead of deleting it by alarm", async () => {
     await push({ uid: "purged", data: "short", ttl: 1 });
     const stub = stubOf("uid:purged");
     const count = () => runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM log").one().n);
     expect(await count()).toBe(1);
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    // Expiry costs nothing of its own: no alarm, no delete.
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
     await untilExpired("uid:purged");
-    await runDurableObjectAlarm(stub);
-    expect(await count()).toBe(0);
+    await push({ uid: "purged", data: "next" });
+    expect(await count()).toBe(1);
+    const { client, init } = await connect("purged", { extra: "since=0" });
+    expect(frames(await receivedBefore(client, init)).map((f) => [f.seq, f.data])).toEqual([[2, "next"]]);
   });
 
   it("Should deliver a push that races a replay exactly once, after the replay", async () => {

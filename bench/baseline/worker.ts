@@ -1,14 +1,16 @@
 /**
- * The thin baseline the benchmark measures edgepush against: Hono route → Durable Object RPC →
- * `ws.send`, with no auth, no validation, no log, no directory. Same wire shapes as edgepush
- * (`POST /push` with one message or an array, `GET /ws?uid=…|group=…`, push envelopes), so the
- * bench's clients work unchanged. Built and served by the bench itself; never deployed.
+ * The baselines the benchmark measures edgepush against. Thin: Hono route → Durable Object RPC →
+ * `ws.send`, with no auth, no validation, no log, no directory. Durable: the same plus one SQLite
+ * row per push in the room's storage, on the same disk as edgepush's, so the bench tells
+ * edgepush's own overhead from the disk's fsync. Same wire shapes as edgepush (`POST /push` with
+ * one message or an array, `GET /ws?uid=…|group=…`, push envelopes), so the bench's clients work
+ * unchanged. Built and served by the bench itself (the class bound as ROOMS picks which); never deployed.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
 
 interface Env {
-  ROOMS: DurableObjectNamespace<BaselineRoom>;
+  ROOMS: DurableObjectNamespace<BaselineRoom | DurableRoom>;
 }
 
 interface Message {
@@ -31,9 +33,25 @@ export class BaselineRoom extends DurableObject<Env> {
     const sockets = this.ctx.getWebSockets();
     return payloads.map((data) => {
       const text = `{"type":"push","seq":${++this.seq},"data":${data},"ts":${Date.now()}}`;
+      this.store(this.seq, data);
       for (const ws of sockets) ws.send(text);
       return sockets.length;
     });
+  }
+
+  /** The thin baseline keeps nothing. */
+  protected store(_seq: number, _data: string): void {}
+}
+
+/** The durable baseline: the thin one plus one SQLite row per push (a SQLite-backed class). */
+export class DurableRoom extends BaselineRoom {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+  }
+
+  protected override store(seq: number, data: string): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO log (seq, data) VALUES (?, ?)", seq, data);
   }
 }
 

@@ -9,21 +9,19 @@ const SETTLE_MS = 5_000;
 export class ReportLoop {
   private running: Promise<void> | null = null;
   private dirty = false;
-  private forced = false;
 
   /**
-   * @param send reports the current state (`force`: even when unchanged); false when a shard missed it
+   * @param send reports what changed; false when a shard missed it
    * @param onMissed called when a report did not land (the caller retries from its alarm)
    */
   constructor(
-    private readonly send: (force: boolean) => Promise<boolean>,
+    private readonly send: () => Promise<boolean>,
     private readonly onMissed: () => void,
   ) {}
 
   /** Something changed: report it once the report in flight (if any) is done. */
-  sync(force = false): Promise<void> {
+  sync(): Promise<void> {
     this.dirty = true;
-    this.forced ||= force;
     return (this.running ??= this.drain().finally(() => (this.running = null)));
   }
 
@@ -39,9 +37,7 @@ export class ReportLoop {
   private async drain(): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
-      const force = this.forced;
-      this.forced = false;
-      if (!(await this.send(force))) this.onMissed();
+      if (!(await this.send())) this.onMissed();
     }
   }
 }

@@ -1,143 +1,105 @@
-/** A room's (or gateway's) side of the directory: what it last told the shards, and the diff it sends next. */
+/**
+ * A room's (or gateway shard's) reports to the directory. The caller says what changed (its own
+ * counts, a uid); the report carries those parts of the room's listing as they are when it is
+ * sent, one request per shard concerned. Nothing is stored: a room that lost its memory has
+ * nothing to undo, since a shard asks a room it has not heard from (see Directory).
+ */
 import type { ListedName } from "../contract/names";
-import { shardName, shardOf, type DirectoryConfig } from "./config";
-import type { RemoteSummary, ShardReport } from "./types";
 import type { Env } from "../env";
 import { errorText, logEvent } from "../util/log";
+import { shardName, shardOf, type DirectoryConfig } from "./config";
+import { ReportLoop } from "./report-loop";
+import type { ShardReport } from "./types";
 
-/** What the shards have acknowledged, mirrored in the room's own storage. */
-interface Reported {
-  shards: number;
-  connections: number;
-  gateways: number;
-  uids: Set<string>;
+/** What a report reads from the room when it is sent. */
+export interface ReportSource {
+  /** The room's own sockets, and the gateways holding subscribers of it. */
+  own(): { connections: number; gateways: number };
+  /** The room's sockets of `uid` (0: only through gateways), or null when it has none. */
+  uid(uid: string): number | null;
 }
 
-/**
- * Sends each shard only what changed since it last acknowledged, and records the
- * acknowledgement in the room's SQLite. The record survives hibernation and crashes, so a room
- * woken by its alarm with no sockets left withdraws everything it had reported: no ghosts.
- * Rows written per change: one in the room, one in a shard.
- */
-export class RoomReporter {
-  private reported: Reported | null = null;
+export class Reporter {
+  private entry = false;
+  private readonly uids = new Set<string>();
+  private readonly loop: ReportLoop;
+  /**
+   * What the shards were last told (or last asked and answered): a change that brings the room
+   * back to it needs no report. A page reload closes a socket (not reported) and opens one: the
+   * shard's count is right again, so the reconnect costs no request.
+   */
+  private told: { own: string | null; uids: Map<string, number | null> } = { own: null, uids: new Map() };
 
   constructor(
-    private readonly sql: SqlStorage,
     private readonly env: Env,
     private readonly config: DirectoryConfig,
-  ) {}
-
-  /**
-   * Reports `sockets` of `room`; `force` re-sends the connection count even when unchanged
-   * (a shard checking on a quiet room). Returns false when a shard did not answer; what it missed goes next time.
-   */
-  async report(room: ListedName, sockets: Iterable<{ uid: string | null }>, remote: RemoteSummary, force: boolean): Promise<boolean> {
-    const state = this.load();
-    if (state.shards !== this.config.shards) {
-      // DIRECTORY_SHARDS changed: withdraw everything from the old layout, then report afresh.
-      const withdraw = new Reports(room, state.shards);
-      for (const uid of state.uids) withdraw.forUid(uid).remove.push(uid);
-      if (state.connections > 0 || state.gateways > 0) Object.assign(withdraw.forRoom(), { connections: 0, gateways: 0 });
-      if (!(await this.send(withdraw, state))) return false;
-      state.shards = this.config.shards;
-      this.save("shards", state.shards);
-    }
-    let connections = 0;
-    const uids = new Set<string>(remote.uids);
-    for (const socket of sockets) {
-      connections++;
-      if (socket.uid !== null) uids.add(socket.uid);
-    }
-    const reports = new Reports(room, this.config.shards);
-    for (const uid of uids) if (!state.uids.has(uid)) reports.forUid(uid).add.push(uid);
-    for (const uid of state.uids) if (!uids.has(uid)) reports.forUid(uid).remove.push(uid);
-    if (force || connections !== state.connections || remote.gateways !== state.gateways) {
-      Object.assign(reports.forRoom(), { connections, gateways: remote.gateways });
-    }
-    return this.send(reports, state);
+    private readonly name: () => ListedName | null,
+    private readonly source: ReportSource,
+    /** A shard did not answer: the caller retries (`retry()`) from its alarm. */
+    onMissed: () => void,
+  ) {
+    this.loop = new ReportLoop(() => this.send(), onMissed);
   }
 
-  private async send(reports: Reports, state: Reported): Promise<boolean> {
-    let ok = true;
-    await Promise.all(
-      [...reports.byShard].map(async ([shard, report]) => {
-        try {
-          await this.env.DIRECTORY.getByName(shardName(shard)).report(report);
-        } catch (err) {
-          ok = false;
-          logEvent("room_error", { class: "RoomReporter", room: report.room, shard, error: errorText(err) }, "error");
-          return;
-        }
-        this.acknowledge(report, state);
-      }),
-    );
-    return ok;
+  /** The room's own counts changed (`entry`), and/or these uids' sockets here did. */
+  changed(entry: boolean, uids: Iterable<string> = []): Promise<void> {
+    this.entry ||= entry;
+    for (const uid of uids) if (uid !== "") this.uids.add(uid);
+    if (!this.entry && this.uids.size === 0) return this.loop.settled();
+    return this.loop.sync();
   }
 
-  private acknowledge(report: ShardReport, state: Reported): void {
-    for (const uid of report.remove) {
-      state.uids.delete(uid);
-      this.sql.exec("DELETE FROM directory_uids WHERE uid = ?", uid);
-    }
-    for (const uid of report.add) {
-      state.uids.add(uid);
-      this.sql.exec("INSERT OR IGNORE INTO directory_uids (uid) VALUES (?)", uid);
-    }
-    if (report.connections !== undefined && report.connections !== state.connections) {
-      state.connections = report.connections;
-      this.save("connections", state.connections);
-    }
-    if (report.gateways !== undefined && report.gateways !== state.gateways) {
-      state.gateways = report.gateways;
-      this.save("gateways", state.gateways);
-    }
+  /** Sends what a missed report left behind. */
+  retry(): Promise<void> {
+    return this.entry || this.uids.size > 0 ? this.loop.sync() : Promise.resolve();
   }
 
-  private load(): Reported {
-    if (this.reported) return this.reported;
-    // Created on first use: a room that only ever receives pushes never touches these tables.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS directory_uids (uid TEXT PRIMARY KEY) WITHOUT ROWID");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS directory_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
-    const meta = new Map(
-      this.sql.exec<{ key: string; value: number }>("SELECT key, value FROM directory_meta").toArray().map((r) => [r.key, r.value]),
-    );
-    const uids = this.sql.exec<{ uid: string }>("SELECT uid FROM directory_uids").toArray().map((r) => r.uid);
-    this.reported = {
-      shards: meta.get("shards") ?? this.config.shards,
-      connections: meta.get("connections") ?? 0,
-      gateways: meta.get("gateways") ?? 0,
-      uids: new Set(uids),
+  /** A shard asked the room (or learned from it) what it holds: what it was told before no longer counts. */
+  forget(): void {
+    this.told = { own: null, uids: new Map() };
+  }
+
+  /** Resolves once every change so far reached the directory (or was left to the retry). */
+  settled(): Promise<void> {
+    return this.loop.settled();
+  }
+
+  private async send(): Promise<boolean> {
+    const name = this.name();
+    if (!name) return true;
+    const entry = this.entry;
+    const uids = [...this.uids];
+    this.entry = false;
+    this.uids.clear();
+    const reports = new Map<number, ShardReport>();
+    const at = (key: string) => {
+      const shard = shardOf(key, this.config.shards);
+      let report = reports.get(shard);
+      if (!report) reports.set(shard, (report = { room: name as ShardReport["room"] }));
+      return report;
     };
-    if (!meta.has("shards")) this.save("shards", this.reported.shards);
-    return this.reported;
-  }
-
-  private save(key: string, value: number): void {
-    this.sql.exec("INSERT OR REPLACE INTO directory_meta (key, value) VALUES (?, ?)", key, value);
-  }
-}
-
-/** Reports under construction, one per shard. */
-class Reports {
-  readonly byShard = new Map<number, ShardReport>();
-
-  constructor(
-    private readonly room: ListedName,
-    private readonly shards: number,
-  ) {}
-
-  forUid(uid: string): ShardReport {
-    return this.at(shardOf(`uid:${uid}`, this.shards));
-  }
-
-  forRoom(): ShardReport {
-    return this.at(shardOf(this.room, this.shards));
-  }
-
-  private at(shard: number): ShardReport {
-    let report = this.byShard.get(shard);
-    if (!report) this.byShard.set(shard, (report = { room: this.room, add: [], remove: [] }));
-    return report;
+    const own = this.source.own();
+    if (entry && JSON.stringify(own) !== this.told.own) Object.assign(at(name), own);
+    // A uid's own room needs no member entry: the room is its membership.
+    for (const uid of name.startsWith("uid:") ? [] : uids) {
+      const sockets = this.source.uid(uid);
+      if (this.told.uids.has(uid) && this.told.uids.get(uid) === sockets) continue;
+      (at(`uid:${uid}`).uids ??= {})[uid] = sockets;
+    }
+    let ok = true;
+    await Promise.all([...reports].map(async ([shard, report]) => {
+      try {
+        await this.env.DIRECTORY.getByName(shardName(shard)).report(report);
+        if (report.connections !== undefined) this.told.own = JSON.stringify({ connections: report.connections, gateways: report.gateways });
+        for (const [uid, sockets] of Object.entries(report.uids ?? {})) this.told.uids.set(uid, sockets);
+      } catch (err) {
+        ok = false;
+        // What this shard missed goes with the next report.
+        if (report.connections !== undefined) this.entry = true;
+        for (const uid of Object.keys(report.uids ?? {})) this.uids.add(uid);
+        logEvent("room_error", { class: "Reporter", room: name, shard, error: errorText(err) }, "error");
+      }
+    }));
+    return ok;
   }
 }

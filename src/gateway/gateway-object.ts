@@ -3,12 +3,13 @@ import { ApiError, errorBody } from "../contract/errors";
 import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
-import { ReportLoop } from "../directory/report-loop";
-import { RoomReporter } from "../directory/reporter";
+import { Reporter } from "../directory/reporter";
+import type { Listing } from "../directory/types";
 import { roomStub, safeLimits, type Env, type Limits } from "../env";
 import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
+import { meterEntry, meterObject } from "../util/meter";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
@@ -40,8 +41,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly host: GatewayHost;
   private readonly limits: Limits;
   private readonly subs: Subscriptions;
-  private readonly reporter: RoomReporter;
-  private readonly loop: ReportLoop;
+  private readonly reporter: Reporter;
+  private readonly reportCloses: boolean;
   private readonly name: GatewayName;
   private readonly ops: ClientOperations;
   /** When each connection last sent a frame (the runtime's auto-answered pings aside). */
@@ -52,7 +53,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly budget: FrameBudget<WebSocket>;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
+    super(ctx, (env = meterObject(ctx, env, "GatewayObject")));
     this.limits = safeLimits(env);
     this.budget = new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s });
     // Pusher's ping is answered by the runtime without waking the gateway.
@@ -65,8 +67,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       subscribe: (ws, sub, replay) => this.subs.subscribe(ws, sub, replay),
       unsubscribe: (ws, room) => this.subs.unsubscribe(ws, room),
       bind: async (ws, uid, userData) => {
+        const before = this.connections.get(ws)?.uid ?? null;
         await this.subs.bind(ws, uid, userData);
-        this.ctx.waitUntil(this.loop.sync());
+        this.reportUids([uid, ...(this.reportCloses ? [before] : [])], false);
       },
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
       tellBackend: (ws, data, channel) => this.tellBackend(ws, data, channel),
@@ -76,8 +79,13 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     const links = new RoomLinks(ctx.storage.sql, env, this.name);
     this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work), () => this.host);
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
-    this.reporter = new RoomReporter(ctx.storage.sql, env, safeDirectoryConfig(env));
-    this.loop = new ReportLoop((force) => this.reportToDirectory(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    const directory = safeDirectoryConfig(env);
+    this.reportCloses = directory.reportCloses;
+    // The directory hears of connections that come (closes it learns by asking: see Directory).
+    this.reporter = new Reporter(env, directory, () => this.name, {
+      own: () => ({ connections: this.connections.size, gateways: 0 }),
+      uid: (uid) => this.connections.ofUid(uid).length || null,
+    }, () => this.scheduleAlarm(Date.now() + RETRY_MS));
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -131,12 +139,16 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       this.closeSocket(ws, code, reason);
       closed++;
     }
-    await this.loop.settled();
+    await this.reporter.settled();
     return closed;
   }
 
-  resync(): Promise<void> {
-    return this.loop.sync(true);
+  /** What this gateway holds, for a directory shard checking on it. */
+  listing(): Listing {
+    this.reporter.forget();
+    const uids: Record<string, number> = {};
+    for (const [, a] of this.connections.entries()) if (a.uid !== null) uids[a.uid] = (uids[a.uid] ?? 0) + 1;
+    return { connections: this.connections.size, gateways: 0, uids };
   }
 
   // ---- GatewayWorker mode: the backend's operations on its connections ----
@@ -175,6 +187,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   // ---- runtime entry points ----
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketMessage");
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
@@ -198,6 +211,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketClose");
     this.forget(ws, code);
     try {
       // workerd throws when echoing 1005/1006/1015, which may not be sent on the wire.
@@ -208,11 +222,13 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "webSocketError");
     this.logError("webSocketError", error);
     this.forget(ws, 1006);
   }
 
   async alarm(): Promise<void> {
+    meterEntry(this.env, "GatewayObject", "alarm");
     try {
       this.alarmAt = null;
       const now = Date.now();
@@ -224,7 +240,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
         close: this.host.closeSocket,
       }, this.pinged, now, activityTimeoutS(this.env) * 1000);
       if (next !== null) this.scheduleAlarm(next);
-      await this.loop.sync();
+      await this.reporter.retry();
       await this.hooks.alarm();
     } catch (err) {
       this.logError("alarm", err);
@@ -291,9 +307,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     await this.join(server, headers.get(GATEWAY_HEADER.uid), headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups, replay);
     const joined = this.connections.get(server);
     if (joined) this.hooks.opened({ client_id: joined.id, uid: joined.uid, group: null, protocol, groups: groupsOf(joined) });
-    this.ctx.waitUntil(this.loop.sync());
+    this.reportUids([joined?.uid ?? null], true);
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
-    await this.loop.settled();
+    await this.reporter.settled();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -316,7 +332,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.hooks.closed(attachment.id, code, { uid: attachment.uid, groups: groupsOf(attachment) });
     this.ops.drop(attachment.id);
     this.subs.leaveAll(attachment);
-    this.ctx.waitUntil(this.loop.sync());
+    if (this.reportCloses) this.reportUids([attachment.uid], true);
+  }
+
+  /** Tells the directory of these uids' connections here (and of the gateway's count with `entry`). */
+  private reportUids(uids: (string | null)[], entry: boolean): void {
+    this.ctx.waitUntil(this.reporter.changed(entry, uids.filter((u): u is string => u !== null)));
   }
 
   private tellBackend(ws: WebSocket, data: unknown, channel?: { group: string; event: string }): void {
@@ -335,14 +356,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   private direct(item: RoomPushItem, sockets: Iterable<WebSocket>): number {
     return deliverDirect(this.connections, item, sockets, this.host.send);
-  }
-
-  private reportToDirectory(force: boolean): Promise<boolean> {
-    const sockets = [...this.connections.entries()].map(([, a]) => ({ uid: a.uid }));
-    return this.reporter.report(this.name, sockets, { uids: new Set(), gateways: 0 }, force).catch((err: unknown) => {
-      this.logError("report", err);
-      return false;
-    });
   }
 
   private logError(method: string, err: unknown): void {

@@ -1,5 +1,12 @@
-/** A room's message log and seen-id set in its SQLite storage. */
+/**
+ * A room's message log in its SQLite storage: one row per message, its de-duplication key as the
+ * row's key, so a message with an id and a ttl writes exactly one row. Rows are never purged:
+ * an expired row is overwritten by a later message (an UPDATE is one row written, a DELETE and
+ * an INSERT two), so expiry costs no alarm and no write of its own.
+ */
 import type { OutboundMessage } from "../contract/protocol";
+import { LogIndex, type IndexEntry } from "./log-index";
+import { createTables, migrateLog } from "./log-schema";
 
 /** How long a message id is remembered for de-duplication. */
 export const DEDUPE_WINDOW_MS = 24 * 3600 * 1000;
@@ -14,158 +21,199 @@ interface Bounds {
   maxBytes: number;
 }
 
-/**
- * Rows written per message: one `log` row when ttl > 0, one `seen` row when the backend gave an
- * id; plus one `meta` write per push call whose last message was not logged (for the sequence).
- */
+/** How a uid room stores a message for its offline queue (`pending` column). */
+export const QUEUE = {
+  /** Logged while a token client was connected: it took (or cleared) every queued row before it. */
+  taken: 0,
+  /** Logged while nobody was connected: replayed to the next client connecting without `since`. */
+  queued: 1,
+  /** Neither (a group room, or only legacy and gateway connections). */
+  none: 2,
+} as const;
+
+export interface AppendOptions {
+  /** The de-duplication key (the backend's id, prefixed per target), or null for none. */
+  key: string | null;
+  /** Replayable until then; 0 for a de-duplication record without a log entry (ttl 0). */
+  expires: number;
+  queue: (typeof QUEUE)[keyof typeof QUEUE];
+}
+
+type Row = { seq: number; id: string; data: string; raw: string | null; ts: number; event: string | null };
+
+const COLUMNS = "key, seq, id, data, raw, ts, expires, keep, pending, bytes, event";
+
 export class RoomLog {
-  private seq: number;
-  /** The highest seq storage gives back after a restart: the `meta` row or the newest log row. */
-  private storedSeq: number;
-  private metaSeq: number;
-  private rows = -1;
-  private bytes = -1;
+  private index: LogIndex | null = null;
+  /** Which tables exist: a room that never stored anything has none (reads then cost nothing). */
+  private readonly exists: { log: boolean; meta: boolean };
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly bounds: Bounds,
+    /** Whether token clients were connected when the room woke (they took the queue when they connected). */
+    private readonly tokenClientConnected: () => boolean = () => false,
   ) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS log (
-      seq INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL, raw TEXT, ts INTEGER NOT NULL,
-      expires INTEGER NOT NULL, pending INTEGER NOT NULL, bytes INTEGER NOT NULL, event TEXT)`);
-    // Logs made before events existed get the column (NULL: the default event).
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(log)").toArray();
-    if (!columns.some((c) => c.name === "event")) sql.exec("ALTER TABLE log ADD COLUMN event TEXT");
-    sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
-    // No index on `expires`: it would cost a page write in every push's commit, while purges are
-    // rare sweeps (see RoomObject.alarm) that scan a bounded log. Rooms made before drop theirs.
-    sql.exec("DROP INDEX IF EXISTS log_expires");
-    sql.exec("DROP INDEX IF EXISTS seen_expires");
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-    this.metaSeq = Number(this.meta("seq") ?? 0);
-    const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM log").one().seq ?? 0;
-    this.seq = this.storedSeq = Math.max(this.metaSeq, newest);
+    this.exists = migrateLog(sql);
+  }
+
+  private get idx(): LogIndex {
+    return (this.index ??= this.load());
   }
 
   get lastSeq(): number {
-    return this.seq;
+    return this.idx.lastSeq;
   }
 
   /** Takes the next sequence number; `saveSeq` persists it once per call. */
   nextSeq(): number {
-    return ++this.seq;
+    return ++this.idx.lastSeq;
   }
 
   /**
-   * Makes the seq survive a restart. A logged message already stores its seq in its row (trim
-   * never deletes the newest row), so the `meta` row is written only when the last seq handed
-   * out is not in the log: one page less per commit on the common path.
+   * Makes the seq survive a restart. A logged message (or de-duplication record) stores its seq
+   * in its row, so the `meta` row is written only when the last seq handed out has no row.
    */
   saveSeq(): void {
-    if (this.seq > this.storedSeq) this.writeSeq();
-  }
-
-  private writeSeq(): void {
-    this.setMeta("seq", String(this.seq));
-    this.metaSeq = this.storedSeq = this.seq;
+    const idx = this.idx;
+    if (idx.lastSeq <= idx.storedSeq) return;
+    this.setMeta("seq", String(idx.lastSeq));
+    idx.storedSeq = idx.lastSeq;
   }
 
   meta(key: string): string | null {
+    if (!this.exists.meta) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
     return row ? row.value : null;
   }
 
   setMeta(key: string, value: string): void {
+    this.tables();
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 
-  /** True when `key` was seen within the window; otherwise records it. */
+  /** True when `key` was accepted within the window (the caller then does not deliver again). */
   seenBefore(key: string, now: number): boolean {
-    const hit = this.sql.exec("SELECT 1 FROM seen WHERE key = ? AND expires > ?", key, now).toArray();
-    if (hit.length > 0) return true;
-    this.sql.exec("INSERT OR REPLACE INTO seen (key, expires) VALUES (?, ?)", key, now + DEDUPE_WINDOW_MS);
-    return false;
+    const entry = this.idx.byKey.get(keyOf(key));
+    return entry !== undefined && entry.keep > now;
   }
 
-  append(seq: number, msg: OutboundMessage, expires: number, pending: boolean): void {
+  /** Stores `msg` (or only its de-duplication record when `expires` is 0): one row written. */
+  append(seq: number, msg: OutboundMessage, now: number, opts: AppendOptions): void {
+    const idx = this.idx;
+    const key = opts.key === null ? `s:${seq}` : keyOf(opts.key);
+    const logged = opts.expires > now;
     const raw = msg.raw === msg.dataJson ? null : msg.raw;
-    const bytes = msg.dataJson.length + (raw?.length ?? 0) + msg.id.length;
-    // Counted before the insert: counting after it would count the new row twice.
-    this.count();
-    this.sql.exec(
-      "INSERT INTO log (seq, id, data, raw, ts, expires, pending, bytes, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      seq, msg.id, msg.dataJson, raw, msg.ts, expires, pending ? 1 : 0, bytes, msg.event ?? null,
-    );
-    if (seq > this.storedSeq) this.storedSeq = seq;
-    this.rows += 1;
-    this.bytes += bytes;
-    this.trim();
+    const bytes = logged ? msg.dataJson.length + (raw?.length ?? 0) + msg.id.length : 0;
+    const keep = Math.max(logged ? opts.expires : 0, opts.key === null ? 0 : now + DEDUPE_WINDOW_MS);
+    const entry: IndexEntry = { key, seq, keep, bytes, message: logged, queued: opts.queue === QUEUE.queued, taken: opts.queue === QUEUE.taken };
+    const values = [seq, msg.id, logged ? msg.dataJson : null, logged ? raw : null, msg.ts, logged ? opts.expires : 0,
+      keep, opts.queue, bytes, msg.event ?? null];
+    const reuse = idx.reusable(key, now, logged && idx.messages >= this.bounds.maxRows);
+    if (reuse && !reuse.guarded) {
+      this.sql.exec("UPDATE log SET key = ?, seq = ?, id = ?, data = ?, raw = ?, ts = ?, expires = ?, keep = ?, pending = ?, bytes = ?, event = ? WHERE key = ?",
+        key, ...values, reuse.entry.key);
+      idx.replace(reuse.entry, entry);
+    } else {
+      // The oldest message still guards its id: it stays as a de-duplication record.
+      if (reuse) this.tombstone(reuse.entry);
+      this.tables();
+      this.sql.exec(`INSERT INTO log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, key, ...values);
+      idx.add(entry);
+    }
+    if (seq > idx.storedSeq) idx.storedSeq = seq;
+    if (opts.queue === QUEUE.taken && seq > idx.takenStored) idx.takenStored = seq;
+    this.trim(now);
   }
 
-  /** Unexpired rows with seq > `since`, oldest first. */
+  /** Unexpired messages with seq > `since`, oldest first. */
   since(since: number, now: number): LogRow[] {
-    return this.read("SELECT * FROM log WHERE seq > ? AND expires > ? ORDER BY seq", since, now);
+    return this.read("SELECT * FROM log WHERE data IS NOT NULL AND seq > ? AND expires > ? ORDER BY seq", since, now);
   }
 
-  /** The newest unexpired row (a cache channel's last event), or null. */
+  /** The newest unexpired message (a cache channel's last event), or null. */
   last(now: number): LogRow | null {
-    return this.read("SELECT * FROM log WHERE expires > ? ORDER BY seq DESC LIMIT 1", now)[0] ?? null;
+    return this.read("SELECT * FROM log WHERE data IS NOT NULL AND expires > ? ORDER BY seq DESC LIMIT 1", now)[0] ?? null;
   }
 
-  /** Rows queued while nobody was connected; they count as delivered from now on. */
+  /** Messages queued while nobody was connected; from now on they count as delivered. */
   takePending(now: number): LogRow[] {
-    const rows = this.read("SELECT * FROM log WHERE pending = 1 AND expires > ? ORDER BY seq", now);
-    if (rows.length > 0) this.sql.exec("UPDATE log SET pending = 0 WHERE pending = 1");
+    const idx = this.idx;
+    const rows = idx.hasQueued()
+      ? this.read("SELECT * FROM log WHERE pending = 1 AND data IS NOT NULL AND seq > ? AND expires > ? ORDER BY seq", idx.taken, now)
+      : [];
+    this.clearPending();
     return rows;
   }
 
+  /** A client resumed with `since`: the queue counts as delivered without a replay. */
   clearPending(): void {
-    this.sql.exec("UPDATE log SET pending = 0 WHERE pending = 1");
+    this.idx.taken = this.idx.lastSeq;
   }
 
-  /** Deletes expired rows; returns the next expiry time, or null when nothing is left to expire. */
-  purge(now: number): number | null {
-    // Expiry may delete the newest row, which holds the seq: keep the seq in `meta` first.
-    if (this.metaSeq < this.seq) this.writeSeq();
-    this.sql.exec("DELETE FROM log WHERE expires <= ?", now);
-    this.sql.exec("DELETE FROM seen WHERE expires <= ?", now);
-    this.rows = -1;
-    const next = this.sql
-      .exec<{ t: number | null }>("SELECT MIN(t) AS t FROM (SELECT MIN(expires) AS t FROM log UNION ALL SELECT MIN(expires) FROM seen)")
-      .one().t;
-    return next ?? null;
+  /**
+   * The queue's watermark is in memory until a message logged with a client connected carries
+   * it; called when the last token client leaves, this writes it if nothing did (one row).
+   */
+  saveTaken(): void {
+    const idx = this.index;
+    if (!idx || !idx.takenUnsaved()) return;
+    this.setMeta("taken", String(idx.taken));
+    idx.takenStored = idx.taken;
+  }
+
+  private load(): LogIndex {
+    const entries = this.exists.log
+      ? this.sql.exec<{ key: string; seq: number; keep: number; bytes: number; msg: number; pending: number }>(
+        "SELECT key, seq, keep, bytes, data IS NOT NULL AS msg, pending FROM log").toArray()
+      : [];
+    const metaSeq = Number(this.meta("seq") ?? 0);
+    const metaTaken = Number(this.meta("taken") ?? 0);
+    const index = LogIndex.from(entries.map((r) => ({
+      key: r.key, seq: r.seq, keep: r.keep, bytes: r.bytes, message: r.msg === 1, queued: r.pending === QUEUE.queued, taken: r.pending === QUEUE.taken,
+    })), metaSeq, metaTaken);
+    // A row is queued only while nobody is connected: a client connected now came after every one.
+    if (this.tokenClientConnected()) index.taken = index.lastSeq;
+    return index;
+  }
+
+  private tombstone(entry: IndexEntry): void {
+    this.sql.exec("UPDATE log SET data = NULL, raw = NULL, expires = 0, bytes = 0 WHERE key = ?", entry.key);
+    this.idx.tombstone(entry);
+  }
+
+  // Oldest messages go first while the log is over a bound (the newest always stays); one that
+  // still guards its id stays as its de-duplication record.
+  private trim(now: number): void {
+    const idx = this.idx;
+    while (idx.messages > this.bounds.maxRows || (idx.bytes > this.bounds.maxBytes && idx.messages > 1)) {
+      const oldest = idx.oldestMessage()!;
+      if (oldest.keep > now && oldest.key.startsWith("i:")) this.tombstone(oldest);
+      else {
+        this.sql.exec("DELETE FROM log WHERE key = ?", oldest.key);
+        idx.remove(oldest);
+      }
+    }
+  }
+
+  private tables(): void {
+    if (this.exists.log && this.exists.meta) return;
+    createTables(this.sql);
+    this.exists.log = this.exists.meta = true;
   }
 
   private read(query: string, ...args: number[]): LogRow[] {
-    return this.sql
-      .exec<{ seq: number; id: string; data: string; raw: string | null; ts: number; event: string | null }>(query, ...args)
-      .toArray()
-      .map((r) => ({ seq: r.seq, message: messageOf(r) }));
-  }
-
-  private count(): void {
-    if (this.rows >= 0) return;
-    const row = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(bytes) AS b FROM log").one();
-    this.rows = row.n;
-    this.bytes = row.b ?? 0;
-  }
-
-  // Oldest rows go first when the log is over its row or byte bound.
-  private trim(): void {
-    while (this.rows > this.bounds.maxRows || (this.bytes > this.bounds.maxBytes && this.rows > 1)) {
-      const excess = Math.max(1, this.rows - this.bounds.maxRows);
-      const gone = this.sql
-        .exec<{ n: number; b: number }>(
-          "SELECT COUNT(*) AS n, COALESCE(SUM(bytes),0) AS b FROM (SELECT bytes FROM log ORDER BY seq LIMIT ?)", excess)
-        .one();
-      this.sql.exec("DELETE FROM log WHERE seq IN (SELECT seq FROM log ORDER BY seq LIMIT ?)", excess);
-      this.rows -= gone.n;
-      this.bytes -= gone.b;
-    }
+    if (!this.exists.log) return [];
+    return this.sql.exec<Row>(query, ...args).toArray().map((r) => ({ seq: r.seq, message: messageOf(r) }));
   }
 }
 
-function messageOf(r: { id: string; data: string; raw: string | null; ts: number; event: string | null }): OutboundMessage {
+/** A backend id's row key: apart from the `s:<seq>` keys of messages without one. */
+function keyOf(key: string): string {
+  return `i:${key}`;
+}
+
+function messageOf(r: Row): OutboundMessage {
   const message: OutboundMessage = { id: r.id, dataJson: r.data, raw: r.raw ?? r.data, ts: r.ts };
   if (r.event !== null) message.event = r.event;
   return message;

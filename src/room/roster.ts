@@ -2,48 +2,71 @@
 import type { RoomName } from "../contract/names";
 import { CLOSE_HEARTBEAT, CLOSE_INTERNAL, CLOSE_TOKEN_EXPIRED } from "../contract/protocol";
 import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
+import { Reporter } from "../directory/reporter";
+import type { Listing } from "../directory/types";
 import type { Env } from "../env";
-import { errorText, logEvent } from "../util/log";
-import { ReportLoop } from "../directory/report-loop";
-import { RoomReporter } from "../directory/reporter";
-import type { RemoteSummary } from "../directory/types";
 import type { SocketAttachment, SocketTarget } from "./types";
 
 /** A report a shard missed is retried this soon by the room's alarm. */
 const RETRY_MS = 5_000;
+/**
+ * With webhooks on, a room with sockets wakes at least this often, so that connections lost in a
+ * crash (no close handler ran) are reported closed. Without webhooks an idle room never wakes.
+ */
+const WEBHOOK_LEASE_MS = 600_000;
 
-/** The room's socket map; tells its listeners whenever a socket comes or goes. */
+/** The room's socket map, counting sockets per uid; tells its listeners whenever a socket comes or goes. */
 export class SocketMap extends Map<WebSocket, SocketAttachment> {
-  onChange: (() => void) | null = null;
+  onChange: ((attachment: SocketAttachment, added: boolean) => void) | null = null;
   /** A socket left the map, closed with `code` (1006 when no code is known). */
   onRemove: ((attachment: SocketAttachment, code: number) => void) | null = null;
+  /** The last token client left (legacy connections may remain). */
+  onLastTokenClient: (() => void) | null = null;
+  /** Sockets that are not legacy: each took (or skipped) the uid's offline queue when it connected. */
+  tokenClients = 0;
+  readonly perUid = new Map<string, number>();
 
   override set(ws: WebSocket, attachment: SocketAttachment): this {
     const added = !this.has(ws);
     super.set(ws, attachment);
-    if (added) this.onChange?.();
+    if (added) {
+      if (!attachment.legacy) this.tokenClients++;
+      this.perUid.set(attachment.uid, (this.perUid.get(attachment.uid) ?? 0) + 1);
+      this.onChange?.(attachment, true);
+    }
     return this;
   }
 
   override delete(ws: WebSocket, code = 1006): boolean {
     const attachment = this.get(ws);
-    const removed = super.delete(ws);
-    if (removed) {
-      this.onRemove?.(attachment!, code);
-      this.onChange?.();
-    }
-    return removed;
+    if (!attachment || !super.delete(ws)) return false;
+    this.onRemove?.(attachment, code);
+    const left = (this.perUid.get(attachment.uid) ?? 1) - 1;
+    if (left > 0) this.perUid.set(attachment.uid, left);
+    else this.perUid.delete(attachment.uid);
+    if (!attachment.legacy && --this.tokenClients === 0) this.onLastTokenClient?.();
+    this.onChange?.(attachment, false);
+    return true;
   }
 }
 
+/** The room's gateway subscribers, as the roster needs them. */
+export interface RemoteView {
+  gateways: number;
+  uids: Set<string>;
+}
+
 /**
- * Keeps the directory in step with a room's sockets (one report in flight, the next carries
- * every change made meanwhile), closes silent sockets, and keeps one alarm covering both.
+ * Keeps the directory told of what comes to a room (a socket, a gateway subscriber), answers a
+ * shard that asks what it holds, closes silent sockets. Closes are not reported (a shard asks a
+ * room it has not heard from before it lists it), unless webhooks need them (`reportCloses`):
+ * a connection costs one report, and an idle room has no alarm.
  */
 export class RoomRoster {
   private readonly config: DirectoryConfig;
-  private readonly reporter: RoomReporter;
-  private readonly loop: ReportLoop;
+  private readonly reporter: Reporter;
+  /** The gateway subscribers when last looked at: a change reports what differs. */
+  private remote: RemoteView;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -51,23 +74,45 @@ export class RoomRoster {
     private readonly sockets: SocketMap,
     private readonly room: () => RoomName | null,
     private readonly scheduleAlarm: (at: number) => void,
-    /** The room's gateway subscribers: their uids, and how many gateways hold them. */
-    private readonly remote: () => RemoteSummary,
+    private readonly remoteNow: () => RemoteView,
   ) {
     this.config = safeDirectoryConfig(env);
-    this.reporter = new RoomReporter(ctx.storage.sql, env, this.config);
-    this.loop = new ReportLoop((force) => this.report(force), () => this.scheduleAlarm(Date.now() + RETRY_MS));
-    sockets.onChange = () => this.touch();
+    this.remote = remoteNow();
+    this.reporter = new Reporter(env, this.config, room, {
+      own: () => ({ connections: this.sockets.size, gateways: this.remoteNow().gateways }),
+      uid: (uid) => this.sockets.perUid.get(uid) ?? (this.remoteNow().uids.has(uid) ? 0 : null),
+    }, () => this.scheduleAlarm(Date.now() + RETRY_MS));
+    sockets.onChange = (attachment, added) => this.socketChanged(attachment, added);
   }
 
   /** Resolves once every change so far reached the directory (or was left to the alarm). */
   settled(): Promise<void> {
-    return this.loop.settled();
+    return this.reporter.settled();
   }
 
-  /** Re-sends the room's whole state; a shard calls it on a room that went quiet. */
-  resync(): Promise<void> {
-    return this.loop.sync(true);
+  /** A shard learned from an `all` push that the room holds no socket: it no longer knows what it was told. */
+  foundEmpty(): void {
+    this.reporter.forget();
+  }
+
+  /** What the room holds, for a shard checking on it. */
+  listing(): Listing {
+    this.reporter.forget();
+    const remote = this.remoteNow();
+    const uids: Record<string, number> = {};
+    for (const uid of remote.uids) uids[uid] = 0;
+    for (const [uid, n] of this.sockets.perUid) uids[uid] = n;
+    return { connections: this.sockets.size, gateways: remote.gateways, uids };
+  }
+
+  /** The room's gateway subscribers changed: report what came (and, with webhooks, what went). */
+  remoteChanged(): void {
+    const before = this.remote;
+    const now = (this.remote = this.remoteNow());
+    const came = [...now.uids].filter((u) => !before.uids.has(u) && !this.sockets.perUid.has(u));
+    const went = this.config.reportCloses ? [...before.uids].filter((u) => !now.uids.has(u) && !this.sockets.perUid.has(u)) : [];
+    const gateways = now.gateways > before.gateways || (this.config.reportCloses && now.gateways !== before.gateways);
+    if (gateways || came.length > 0 || went.length > 0) this.ctx.waitUntil(this.reporter.changed(gateways, [...came, ...went]));
   }
 
   /** Closes the target's sockets with `code`; resolves with how many once the directory knows. */
@@ -99,39 +144,26 @@ export class RoomRoster {
     return sent;
   }
 
-  /**
-   * The room's alarm: close silent sockets, report what changed, re-arm. A room with sockets
-   * always has an alarm within the lease: if it crashed (its sockets gone without a close
-   * handler), that alarm wakes a fresh instance with no sockets, which withdraws the room.
-   * A healthy quiet room reports nothing: the wake-up costs one request and no rows.
-   */
+  /** The room's alarm (set only for the heartbeat, a report a shard missed, and webhooks). */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
     const nextExpiry = this.expire(now);
-    await this.loop.sync();
-    if (this.sockets.size === 0) return;
-    this.scheduleAlarm(now + this.config.leaseMs);
+    await this.reporter.retry();
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
     if (nextExpiry !== null) this.scheduleAlarm(nextExpiry);
+    if (this.config.reportCloses && this.sockets.size > 0) this.scheduleAlarm(now + WEBHOOK_LEASE_MS);
   }
 
-  /** Something the directory knows changed: report it (sockets, or gateway subscribers). */
-  touch(): void {
-    const now = Date.now();
-    if (this.sockets.size > 0) {
-      this.scheduleAlarm(now + this.config.leaseMs);
-      if (this.config.heartbeatMs > 0) this.scheduleAlarm(now + this.config.heartbeatMs);
-    }
-    this.ctx.waitUntil(this.loop.sync());
-  }
-
-  private async report(force: boolean): Promise<boolean> {
+  private socketChanged(attachment: SocketAttachment, added: boolean): void {
     const room = this.room();
-    if (!room) return true;
-    return this.reporter.report(room, [...this.sockets.values()], this.remote(), force).catch((err: unknown) => {
-      logEvent("room_error", { class: "RoomRoster", room, method: "report", error: errorText(err) }, "error");
-      return false;
-    });
+    if (added && this.config.heartbeatMs > 0) this.scheduleAlarm(Date.now() + this.config.heartbeatMs);
+    if (added && this.config.reportCloses) this.scheduleAlarm(Date.now() + WEBHOOK_LEASE_MS);
+    if (!room || (!added && !this.config.reportCloses)) return;
+    // A uid room's count is its entry; a group room reports its uids, and its entry when it fills or empties.
+    const isUidRoom = room.startsWith("uid:");
+    const entry = isUidRoom || this.sockets.size === (added ? 1 : 0);
+    const uid = isUidRoom ? [] : [attachment.uid];
+    this.ctx.waitUntil(this.reporter.changed(entry, uid));
   }
 
   // Closes sockets whose last `ping` (or connect, if they never pinged) is older than the

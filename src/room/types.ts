@@ -45,6 +45,8 @@ export interface RoomPushResult {
   delivered: number;
   queued: boolean;
   duplicate: boolean;
+  /** An `all` push found the room without sockets of its own: the shard stops listing it. */
+  empty?: boolean;
 }
 
 /** The connections of one target in a room: a uid's sockets, or one clientId. */

@@ -44,11 +44,15 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** Starts wrangler dev; `vars` override the defaults (legacy handshake on). */
-export async function startWranglerDev(vars: Record<string, string> = {}): Promise<DevServer> {
+/**
+ * Starts wrangler dev; `vars` override the defaults (legacy handshake on). With `persist`, the
+ * state lives in that folder and outlives stop() (a restart on the same state).
+ */
+export async function startWranglerDev(vars: Record<string, string> = {}, opts: { persist?: string } = {}): Promise<DevServer> {
   const port = await freePort();
   const inspector = await freePort();
-  const persist = mkdtempSync(join(tmpdir(), "edgepush-e2e-"));
+  const persist = opts.persist ?? mkdtempSync(join(tmpdir(), "edgepush-e2e-"));
+  const cleanUp = () => opts.persist === undefined && rmSync(persist, { recursive: true, force: true });
   const allVars = { PUSH_SECRET: E2E_PUSH_SECRET, TOKEN_SECRET: E2E_TOKEN_SECRET, LEGACY_UID_HANDSHAKE: "true", ...vars };
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
     "--persist-to", persist, "--show-interactive-dev-session=false", "--log-level", "warn"];
@@ -69,7 +73,7 @@ export async function startWranglerDev(vars: Record<string, string> = {}): Promi
     await waitUntilUp(url, child, () => output);
   } catch (err) {
     await kill(child);
-    rmSync(persist, { recursive: true, force: true });
+    cleanUp();
     throw err;
   }
   return {
@@ -78,7 +82,7 @@ export async function startWranglerDev(vars: Record<string, string> = {}): Promi
     port,
     async stop() {
       await kill(child);
-      rmSync(persist, { recursive: true, force: true });
+      cleanUp();
     },
   };
 }

@@ -3,13 +3,15 @@ import { readDirectoryConfig, safeDirectoryConfig, shardOf } from "../../src/dir
 import { chunk, mapLimit } from "../../src/util/async";
 
 describe("directory config", () => {
-  it("Should default to 16 shards, a 600 s lease, a fan-out of 500 and no heartbeat", () => {
-    expect(readDirectoryConfig({})).toEqual({ shards: 16, leaseMs: 600_000, fanout: 500, heartbeatMs: 0 });
+  it("Should default to 16 shards, a 60 s presence check, a fan-out of 500, no heartbeat and no close reports", () => {
+    expect(readDirectoryConfig({})).toEqual({ shards: 16, presenceCheckMs: 60_000, fanout: 500, heartbeatMs: 0, reportCloses: false });
+    expect(readDirectoryConfig({ WEBHOOK_URL: "https://hooks.example/x" }).reportCloses).toBe(true);
+    expect(safeDirectoryConfig({ DIRECTORY_SHARDS: "x", WEBHOOK_URL: "https://hooks.example/x" }).reportCloses).toBe(true);
     expect(readDirectoryConfig({ DIRECTORY_SHARDS: "64", HEARTBEAT_TIMEOUT_S: "60" })).toMatchObject({ shards: 64, heartbeatMs: 60_000 });
   });
 
   it("Should refuse an out-of-range var with 500 misconfigured naming it", () => {
-    for (const vars of [{ DIRECTORY_SHARDS: "0" }, { DIRECTORY_SHARDS: "1.5" }, { BROADCAST_FANOUT: "1" }, { DIRECTORY_LEASE_S: "x" }]) {
+    for (const vars of [{ DIRECTORY_SHARDS: "0" }, { DIRECTORY_SHARDS: "1.5" }, { BROADCAST_FANOUT: "1" }, { PRESENCE_CHECK_S: "x" }]) {
       const name = Object.keys(vars)[0];
       expect(() => readDirectoryConfig(vars)).toThrow(expect.objectContaining({ status: 500, code: "misconfigured", message: expect.stringContaining(name) }));
     }
