@@ -12,6 +12,11 @@ export default defineConfig({
           TOKEN_SECRET: "test-token-secret",
           LEGACY_UID_HANDSHAKE: "true",
           PUBLISH_RATE_PER_10S: "20",
+          // Small frame budgets, so tests reach them quickly (the defaults are 2000 and 16 MiB).
+          CLIENT_FRAMES_PER_10S: "100",
+          CLIENT_BYTES_PER_10S: "300000",
+          // A small outbound bound, so the slow-reader tests reach it with a few pushes (default 4 MiB).
+          OUTBOUND_MAX_BYTES: "1000000",
           // Few shards and a tiny fan-out, so broadcasts in tests go through relays too.
           DIRECTORY_SHARDS: "4",
           BROADCAST_FANOUT: "3",

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
 import { PusherSocketPool } from "./pusher-load";
 import { pusherFanout, pusherReach, pusherTriggerCost } from "./pusher-scenarios";
@@ -31,9 +32,14 @@ const QUICK: Sizes = {
   groupSockets: 200, fanoutRounds: 3, broadcastRounds: 2, replay: 300,
   gatewayClients: 20, gatewayPushes: 200, gatewayRate: 100, pusherSockets: 200,
 };
+const ABUSE: { full: AbuseSizes; quick: AbuseSizes } = {
+  // 12 s: longer than a flooder is refused after its room resets (CUT_OFF_MS), so it floods twice.
+  full: { rate: 100, seconds: 12, slowBytes: 16 * 1024, slowRate: 50 },
+  quick: { rate: 50, seconds: 2, slowBytes: 16 * 1024, slowRate: 50 },
+};
 const SCENARIOS = [
   "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid",
-  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost",
+  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost", "abuse",
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type Results = Map<Scenario, Figures>;
@@ -133,6 +139,7 @@ async function measure(server: Server): Promise<Results> {
     const sum = (key: "errors" | "lost" | "duplicates") => idle.reduce((n, f) => n + (f[key] ?? 0), 0);
     out.set("idle-memory", { ...memory, errors: sum("errors"), lost: sum("lost"), duplicates: sum("duplicates"), strays: idleStrays });
   }
+  if (want("abuse")) out.set("abuse", await abuse(server, values.quick ? ABUSE.quick : ABUSE.full));
   return out;
 }
 
@@ -263,6 +270,8 @@ const HEADLINE: Record<Scenario, { figure: string; goal?: Goal; versus?: Versus 
     versus: { figure: "expected", what: "1 + the gateways holding subscribers (the room's push and one deliver each)" },
     goal: ["doRequestsPerTrigger == 1 + gatewaysWithSubscribers", (_f, r) => (r.thin === null ? null : r.thin === 1)],
   },
+  // Its own two phases are the comparison: the bystander's p50 during a flood over its p50 without.
+  abuse: { figure: "p50Ratio", goal: ["bystander p50 during a flood <= 2x its p50 without", (f) => (f.p50Ratio as number | null) !== null && (f.p50Ratio as number) <= 2] },
 };
 
 function figure(f: Figures, path: string): number | undefined {

@@ -1,5 +1,5 @@
 /** One room's `/ws` socket: connect, resume, de-duplicate, keep alive, reconnect. */
-import { CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING } from "../src/contract/protocol";
+import { ACK_EVERY_CHARS, CLOSE_KICKED, CLOSE_REMOVED_FROM_GROUP, PING, PONG } from "../src/contract/protocol";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
 import { RoomCursor } from "./cursor";
@@ -40,6 +40,8 @@ export class RoomSocket {
   private readonly cursor = new RoomCursor();
   private room = "";
   private readonly outbox: string[] = [];
+  // Characters read on this socket since the last ack: the server closes a socket that falls far behind.
+  private unacked = 0;
 
   constructor(private readonly host: RoomHost, readonly group: Group) {
     this.ready = this.settle.promise;
@@ -86,6 +88,7 @@ export class RoomSocket {
   }
 
   private onMessage(text: string): void {
+    this.acknowledge(text);
     const frame = parseServerFrame(text);
     if (!frame) return;
     if (frame.type === "init") {
@@ -95,7 +98,16 @@ export class RoomSocket {
     else if (frame.type === "error") this.host.emit("error", { group: this.group, code: String(frame.code), message: String(frame.message) });
   }
 
+  // Tells the server how much was read, so a reader that keeps up is never taken for a slow one.
+  // The server counts from after its init frame (replay and live), and never counts `pong`.
+  private acknowledge(text: string): void {
+    if (text === PONG) return;
+    this.unacked += text.length;
+    if (this.unacked >= ACK_EVERY_CHARS && this.connection.send(JSON.stringify({ type: "ack", bytes: this.unacked }))) this.unacked = 0;
+  }
+
   private onInit(frame: InitFrame): void {
+    this.unacked = 0; // a new socket
     const resumed = this.cursor.opened(frame.seq);
     this.room = frame.room;
     this.connection.opened();

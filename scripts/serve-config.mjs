@@ -100,13 +100,18 @@ export function writeServeConfig({ settings, workerPath, dataDir, port, ip = "12
  * @param {string} configPath
  * @param {string} healthUrl
  * `detached` puts workerd in a process group of its own (see process-group.mjs); `onSpawn` gets the
- * child at once, so a caller can stop it while it is still coming up.
+ * child at once, so a caller can stop it while it is still coming up. `fileLimit` sets its
+ * open-file limit first (`ulimit -n` in a shell that then execs workerd, so the pid is workerd's):
+ * Node itself cannot.
  * @param {{ env?: NodeJS.ProcessEnv, stdio?: import("node:child_process").IOType | import("node:stream").Stream,
- *   detached?: boolean, onSpawn?: (child: import("node:child_process").ChildProcess) => void }} [options]
+ *   detached?: boolean, onSpawn?: (child: import("node:child_process").ChildProcess) => void, fileLimit?: number }} [options]
  * @returns {Promise<import("node:child_process").ChildProcess>}
  */
-export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit", detached = false, onSpawn } = {}) {
-  const child = spawn(workerdBinary(), ["serve", configPath], { env, stdio: ["ignore", stdio, stdio], detached });
+export async function startWorkerd(configPath, healthUrl, { env = process.env, stdio = "inherit", detached = false, onSpawn, fileLimit } = {}) {
+  const [command, args] = fileLimit === undefined
+    ? [workerdBinary(), ["serve", configPath]]
+    : ["sh", ["-c", 'ulimit -n "$0" && exec "$1" serve "$2"', String(fileLimit), workerdBinary(), configPath]];
+  const child = spawn(command, args, { env, stdio: ["ignore", stdio, stdio], detached });
   onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {

@@ -1,11 +1,13 @@
 // `npm run serve`: the built Worker on plain `workerd serve` — self-hosting without a Cloudflare
 // account. One process, Durable Objects in SQLite files under the data folder, secrets from the
 // environment. Options: --port N (PORT, 8787), --ip ADDR (127.0.0.1), --data DIR (EDGEPUSH_DATA,
-// ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js).
+// ./edgepush-data), --var NAME:VALUE (repeatable), --no-build (serve the existing dist/worker.js),
+// --dist DIR (where the build goes, dist).
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DETACHED, onStopRequest, spawnGroup, stopGroups } from "./process-group.mjs";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "./serve-config.mjs";
+import { capacityBudget, fileLimits, superviseWorkerd } from "./serve-limits.mjs";
 
 const SECRETS = ["PUSH_SECRET", "TOKEN_SECRET"];
 
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     data: { type: "string", default: process.env.EDGEPUSH_DATA ?? "edgepush-data" },
     var: { type: "string", multiple: true, default: [] },
     "no-build": { type: "boolean", default: false },
+    dist: { type: "string", default: "dist" },
   },
 });
 
@@ -43,7 +46,7 @@ onStopRequest(async () => {
 });
 
 if (!values["no-build"]) {
-  const build = spawnGroup("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
+  const build = spawnGroup("wrangler", ["deploy", "--dry-run", "--outdir", values.dist], { stdio: "inherit", env: { ...env, WRANGLER_LOG: "warn" } });
   running = build;
   const code = await new Promise((done) => build.on("exit", (c) => done(c)).on("error", () => done(1)));
   if (stopping) await new Promise(() => {}); // the stop handler exits
@@ -51,8 +54,8 @@ if (!values["no-build"]) {
     console.error("[edgepush] the build (wrangler deploy --dry-run --outdir dist) failed; see above");
     process.exit(1);
   }
-} else if (!existsSync("dist/worker.js")) {
-  console.error("[edgepush] dist/worker.js is missing: run `npm run build` or drop --no-build");
+} else if (!existsSync(`${values.dist}/worker.js`)) {
+  console.error(`[edgepush] ${values.dist}/worker.js is missing: run \`npm run build\` or drop --no-build`);
   process.exit(1);
 }
 
@@ -64,11 +67,18 @@ for (const pair of values.var) {
   if (at <= 0) throw new Error(`--var expects NAME:VALUE, got ${pair}`);
   vars[pair.slice(0, at)] = pair.slice(at + 1);
 }
+// The open-file limit, raised to the hard limit for workerd, is what bounds its connections.
+const limits = fileLimits();
+vars.FD_BUDGET = capacityBudget(limits, { ...settings.vars, ...vars });
 const configPath = writeServeConfig({
-  settings, workerPath: "dist/worker.js", dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
+  settings, workerPath: `${values.dist}/worker.js`, dataDir: values.data, port: values.port, ip: values.ip, vars, secrets: SECRETS,
 });
 const url = `http://${values.ip === "0.0.0.0" ? "127.0.0.1" : values.ip}:${values.port}`;
-const child = await startWorkerd(configPath, `${url}/health`, { env, detached: DETACHED, onSpawn: (c) => (running = c) });
-console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${child.pid}, data in ${values.data}/)`);
-// A stop request kills workerd itself (SIGKILL after 3 s: it waits for keep-alive clients to leave).
-child.on("exit", (code, signal) => stopping || process.exit(signal ? 1 : (code ?? 1)));
+const start = () => startWorkerd(configPath, `${url}/health`, { env, detached: DETACHED, fileLimit: limits.hard, onSpawn: (c) => (running = c) });
+// A workerd that exits on its own is started again; a stop request kills it (SIGKILL after 3 s:
+// it waits for keep-alive clients to leave) and stops the supervisor with it.
+const workerd = await superviseWorkerd(start, { stopping: () => stopping }).catch((err) => {
+  console.error(`[edgepush] workerd did not start: ${err.message}`);
+  process.exit(1);
+});
+console.log(`[edgepush] serving on http://${values.ip}:${values.port} (workerd pid ${workerd.child.pid}, data in ${values.data}/)`);

@@ -32,6 +32,10 @@ export interface Env extends DirectoryVars, WebhookVars, MeterVars {
   MAX_SOCKETS_PER_ROOM?: string;
   MAX_SOCKETS_PER_UID?: string;
   PUBLISH_RATE_PER_10S?: string;
+  CLIENT_FRAMES_PER_10S?: string;
+  CLIENT_BYTES_PER_10S?: string;
+  OUTBOUND_MAX_BYTES?: string;
+  FD_BUDGET?: string;
 }
 
 /** The Durable Object stub of a room. */
@@ -84,6 +88,11 @@ export interface Limits {
   maxSocketsPerRoom: number;
   maxSocketsPerUid: number;
   publishRatePer10s: number;
+  clientFramesPer10s: number;
+  clientBytesPer10s: number;
+  outboundMaxBytes: number;
+  /** File descriptors this process's WebSockets and their rooms may use (`npm run serve` sets it); unset: no cap. */
+  fdBudget: number;
 }
 
 const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
@@ -95,6 +104,10 @@ const DEFAULTS: Record<keyof Limits, [keyof Env, number]> = {
   maxSocketsPerRoom: ["MAX_SOCKETS_PER_ROOM", 10000],
   maxSocketsPerUid: ["MAX_SOCKETS_PER_UID", 100],
   publishRatePer10s: ["PUBLISH_RATE_PER_10S", 1000],
+  clientFramesPer10s: ["CLIENT_FRAMES_PER_10S", 2000],
+  clientBytesPer10s: ["CLIENT_BYTES_PER_10S", 16 * 1024 * 1024],
+  outboundMaxBytes: ["OUTBOUND_MAX_BYTES", 4 * 1024 * 1024],
+  fdBudget: ["FD_BUDGET", Infinity],
 };
 
 /** Reads the limits; a var that is set but not a positive integer is a 500 naming it. */

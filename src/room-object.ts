@@ -9,6 +9,7 @@ import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
+import { SocketGuard } from "./room/guard";
 import { QUEUE, RoomLog, type LogRow } from "./room/log";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
@@ -32,6 +33,7 @@ import { Webhooks } from "./webhooks/webhooks";
 export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly sockets = new SocketMap();
   private readonly rates: RateLimiter<WebSocket>;
+  private readonly guard: SocketGuard;
   private readonly limits: Limits;
   private readonly log: RoomLog;
   private name: RoomName | null;
@@ -47,6 +49,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     super(ctx, (env = meterObject(ctx, env, "RoomObject")));
     this.limits = safeLimits(env);
     this.rates = new RateLimiter(this.limits.publishRatePer10s);
+    this.guard = new SocketGuard(ctx, this.sockets, this.limits, () => this.name);
     // Answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     // A token client connected across a wake took the queue when it connected (see RoomLog).
@@ -201,6 +204,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     meterEntry(this.env, "RoomObject", "webSocketClose");
     this.sockets.delete(ws, code);
+    this.guard.holding(-1);
     // A socket the room never mapped (it was closing when the room woke) is still one close.
     this.hooks.closed((ws.deserializeAttachment() as SocketAttachment | null)?.clientId ?? "", code);
     // The directory first: a client that sees its close already finds /stats without it.
@@ -216,6 +220,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     meterEntry(this.env, "RoomObject", "webSocketError");
     this.sockets.delete(ws, 1006);
+    this.guard.holding(-1);
     this.report("webSocketError", error);
     await this.roster.settled();
   }
@@ -245,6 +250,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (this.sockets.size >= this.limits.maxSocketsPerRoom) {
       throw new ApiError(503, "room_full", `room ${room} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
     }
+    const refused = this.guard.capacityError() ?? this.guard.cutOffError(uid, Date.now());
+    if (refused) throw refused;
     if (this.ctx.getWebSockets(`u:${uid}`).length >= this.limits.maxSocketsPerUid) {
       throw new ApiError(429, "too_many_connections", `uid ${uid} holds MAX_SOCKETS_PER_UID (${this.limits.maxSocketsPerUid}) sockets in ${room}`);
     }
@@ -255,8 +262,12 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       legacy: headers.get(ROOM_HEADER.legacy) === "1",
       connectedAt: Date.now(),
     };
+    const exp = Number(headers.get(ROOM_HEADER.exp));
+    // The roster's alarm closes it then (4002); the client library gets a new token and resumes.
+    if (!attachment.legacy && exp > 0) this.scheduleAlarm((attachment.exp = exp) * 1000);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
+    this.guard.holding(+1);
     server.serializeAttachment(attachment);
     this.sockets.set(server, attachment);
     this.hooks.opened({ client_id: attachment.clientId, uid, group: groupOfRoom(room), protocol: "ws" });
@@ -270,7 +281,13 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
-    for (const row of this.logRows(room, since)) ws.send(attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message));
+    const now = Date.now();
+    for (const row of this.logRows(room, since)) {
+      const text = attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message);
+      ws.send(text);
+      // Counted but never cut short (that would lose pending rows): the next live message judges it.
+      this.guard.replayed(ws, text.length, now);
+    }
   }
 
   /** What a connection resuming at `since` is owed: the rows after it, or a uid room's offline queue. */
@@ -319,7 +336,11 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private fanOut(
     targets: Iterable<WebSocket>, seq: number, message: OutboundMessage, exclude?: Set<string>, skip?: WebSocket,
   ): number {
-    return fanOut(this.sockets, targets, seq, message, { exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err) });
+    const now = Date.now();
+    return fanOut(this.sockets, targets, seq, message, {
+      exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err),
+      onSent: (ws, length) => this.guard.sent(ws, length, now),
+    });
   }
 
   private dropBroken(ws: WebSocket, err: unknown): void {
@@ -334,27 +355,31 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const attachment = this.sockets.get(ws);
+    if (!attachment) return this.guard.afterClose(ws);
     // The seed's push.php ignored whatever a client sent after its uid.
-    if (!attachment || attachment.legacy) return;
-    const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
-    if (size > this.limits.maxFrameBytes) {
+    if (attachment.legacy) return;
+    // Before anything else, so a flood costs a lookup per frame and one answer in all.
+    const length = typeof message === "string" ? message.length : message.byteLength;
+    if (!this.guard.frame(ws, length, Date.now())) return;
+    if (overLimit(message, length, this.limits.maxFrameBytes)) {
       ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       this.sockets.delete(ws, CLOSE_TOO_BIG);
       return;
     }
     if (typeof message !== "string") {
-      ws.send(errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
+      this.guard.answer(ws, errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
       return;
     }
     const frame = parseClientFrame(message);
-    if ("error" in frame) return ws.send(errorFrame(frame.error, frame.message));
+    if ("error" in frame) return this.guard.answer(ws, errorFrame(frame.error, frame.message));
+    if (frame.type === "ack") return this.guard.acked(ws, frame.bytes, Date.now());
     if (frame.type === "message") {
       // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
       if (!this.withinRate(ws)) return;
       return this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data: frame.data });
     }
     if (!this.name?.startsWith("group:")) {
-      return ws.send(errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
+      return this.guard.answer(ws, errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
     }
     if (!this.withinRate(ws)) return;
     const now = Date.now();
@@ -374,7 +399,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       this.sockets.delete(ws, CLOSE_POLICY);
       ws.close(CLOSE_POLICY, "publish rate limit exceeded");
     } else {
-      ws.send(errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
+      this.guard.answer(ws, errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
     }
     return false;
   }
@@ -398,4 +423,10 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private report(method: string, err: unknown): void {
     logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
   }
+}
+
+// Bytes of a frame as UTF-8, encoded only when its length alone cannot tell (UTF-8 takes 1-3 bytes per UTF-16 unit).
+function overLimit(message: string | ArrayBuffer, length: number, max: number): boolean {
+  if (length > max) return true;
+  return typeof message === "string" && length * 3 > max && utf8Length(message) > max;
 }

@@ -33,6 +33,14 @@ describe("GET /ws authentication", () => {
     await refused(await upgrade(`token=${await token("u", { exp: undefined })}`), 401, "unauthorized");
   });
 
+  it("Should say a string or null exp must be a number rather than that the token expired", async () => {
+    for (const exp of [String(Math.floor(Date.now() / 1000) + 600), null]) {
+      const res = await upgrade(`token=${await token("u", { exp })}`);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as any).error.message).toMatch(/^token exp must be a number/);
+    }
+  });
+
   it("Should refuse a token whose sub is not a valid uid", async () => {
     await refused(await upgrade(`token=${await token("bad uid")}`), 401, "unauthorized");
   });
@@ -132,6 +140,101 @@ describe("Client frames", () => {
     const { client } = await connect("big-framer");
     client.send("x".repeat(70_000));
     expect(await client.closed()).toBe(1009);
+  });
+});
+
+describe("Frame budget", () => {
+  it("Should count every frame, answer the first over the budget with budget_exceeded and close 1008", async () => {
+    const { client } = await connect("flooder");
+    for (let i = 0; i < 150; i++) client.send("{}");
+    expect(await client.closed()).toBe(1008);
+    const codes = client.messages.map((m) => JSON.parse(m).code);
+    // 100 frames within the budget get their unknown_type answers; then one budget_exceeded and nothing more.
+    expect(codes.filter((c) => c === "unknown_type")).toHaveLength(100);
+    expect(codes.slice(100)).toEqual(["budget_exceeded"]);
+    expect(JSON.parse(client.messages[100]).message).toContain("CLIENT_FRAMES_PER_10S");
+  });
+
+  it("Should count bytes too: a few large frames past CLIENT_BYTES_PER_10S close the socket", async () => {
+    const { client } = await connect("big-sender", { groups: ["bytes"], group: "bytes" });
+    const frame = JSON.stringify({ type: "publish", data: "x".repeat(60_000), echo: false });
+    for (let i = 0; i < 6; i++) client.send(frame);
+    expect(await client.closed()).toBe(1008);
+    expect(client.messages.map((m) => JSON.parse(m).code)).toEqual(["budget_exceeded"]);
+  });
+
+  it("Should leave the other sockets of the room alone", async () => {
+    const bystander = await connect("flood-room", { groups: ["flood"], group: "flood" });
+    const flooder = await connect("flood-room", { groups: ["flood"], group: "flood" });
+    for (let i = 0; i < 120; i++) flooder.client.send("x");
+    expect(await flooder.client.closed()).toBe(1008);
+    expect((await push({ group: "flood", data: "still here" })).delivered).toBe(1);
+    expect((await bystander.client.json(0)).data).toBe("still here");
+  });
+});
+
+describe("Outbound bound", () => {
+  const big = "x".repeat(60_000);
+
+  it("Should close 4003 a socket that never acknowledges once it was sent OUTBOUND_MAX_BYTES in a window", async () => {
+    const { client } = await connect("silent-reader");
+    let delivered = 0;
+    for (let i = 0; i < 20 && client.closeCode === null; i++) delivered += (await push({ uid: "silent-reader", data: big, ttl: 0 })).delivered;
+    expect(await client.closed()).toBe(4003);
+    expect(client.closeReason).toContain("since");
+    // 1 000 000 characters at about 60 000 each: the 17th message is the first past the bound.
+    expect(delivered).toBe(17);
+    expect((await api("/online/silent-reader").then((r) => r.json())) as object).toMatchObject({ connections: 0 });
+  });
+
+  it("Should keep open a socket that acknowledges what it reads, far past the bound", async () => {
+    const { client } = await connect("acking-reader");
+    for (let i = 0; i < 40; i++) {
+      await push({ uid: "acking-reader", data: big, ttl: 0 });
+      const frame = (await client.waitFor(i + 1))[i];
+      client.send(JSON.stringify({ type: "ack", bytes: frame.length }));
+    }
+    await sleep(50);
+    expect(client.closeCode).toBeNull();
+    expect(client.messages).toHaveLength(40);
+  });
+
+  it("Should close an acknowledging socket that falls more than the bound behind", async () => {
+    const { client } = await connect("lagging-reader");
+    client.send(JSON.stringify({ type: "ack", bytes: 0 }));
+    await sleep(20);
+    for (let i = 0; i < 50 && client.closeCode === null; i++) {
+      await push({ uid: "lagging-reader", data: big, ttl: 0 });
+      // Acknowledges only half of each message.
+      if (client.messages[i] && client.ws.readyState === WebSocket.OPEN) {
+        client.send(JSON.stringify({ type: "ack", bytes: client.messages[i].length / 2 }));
+      }
+      await sleep(5);
+    }
+    expect(await client.closed()).toBe(4003);
+  });
+});
+
+describe("Token expiry", () => {
+  it("Should close a socket with 4002 when its token expires, and not before", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const res = await upgrade(`token=${await token("expiring", { exp })}`);
+    const client = new Client(res.webSocket!);
+    await client.json(0);
+    await sleep(500);
+    expect(client.closeCode).toBeNull();
+    expect(await client.closed(5000)).toBe(4002);
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    expect(client.closeReason).toContain("new token");
+  });
+});
+
+describe("Process capacity (FD_BUDGET)", () => {
+  it("Should refuse an upgrade with 503 server_full when the process is at its budget", async () => {
+    const req = new Request(`https://x/ws?token=${await token("capped")}`, { headers: { Upgrade: "websocket" } });
+    const res = await worker.fetch(req, { ...env, FD_BUDGET: "4" });
+    await refused(res, 503, "server_full");
+    expect((await worker.fetch(req.clone(), { ...env, FD_BUDGET: "1000000" })).status).toBe(101);
   });
 });
 

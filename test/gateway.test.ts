@@ -119,3 +119,15 @@ describe("GET /app/<key> (Pusher Channels)", () => {
     expect(JSON.parse((await a.client.waitFor(1))[0]).data).toBe("sentinel");
   });
 });
+
+describe("gateway frame budget", () => {
+  it("Should answer a flood from one gateway connection with budget_exceeded and a 1008 close, the others untouched", async () => {
+    const flooder = await gatewayConnect();
+    const bystander = await gatewayConnect("gw-bystander");
+    for (let i = 0; i < 400; i++) flooder.client.send("{}");
+    expect(await flooder.client.closed()).toBe(1008);
+    expect(flooder.client.messages.some((m) => m.includes("budget_exceeded"))).toBe(true);
+    expect(await push({ uid: "gw-bystander", data: "still fine" })).toMatchObject({ delivered: 1 });
+    expect(await bystander.client.waitFor(1)).toEqual(["still fine"]);
+  });
+});

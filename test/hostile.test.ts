@@ -34,6 +34,19 @@ describe("Hostile input", () => {
     );
   });
 
+  it("Should refuse a body that is not UTF-8 with 400 bad_json, with or without a Content-Length", async () => {
+    const prefix = new TextEncoder().encode('{"uid":"utf8-probe","data":"');
+    const body = new Uint8Array([...prefix, 0xff, 0xfe, 0x22, 0x7d]); // "…\xff\xfe"}
+    const sized = await api("/push", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+    const stream = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(body), c.close()) });
+    const chunked = await api("/push", { method: "POST", body: stream, headers: { "Content-Type": "application/json" } });
+    for (const res of [sized, chunked]) {
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "bad_json", message: "body is not valid UTF-8" } });
+    }
+    expect((await (await api("/online/utf8-probe")).json()) as object).toMatchObject({ online: false });
+  });
+
   it("Should answer any client frame with an error frame or pong and keep the socket usable", async () => {
     const { client } = await connect("fuzz-frames", { groups: ["fuzz"], group: "fuzz" });
     const sent = fc.sample(fc.oneof(fc.string({ maxLength: 300 }), fc.json()), 60)

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../contract/errors";
 import { requireSecret, type Env } from "../env";
+import { readBodyText } from "./body";
 
 export type AppContext = Context<{ Bindings: Env }>;
 
@@ -63,41 +64,8 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-/** The body's exact text, at most `maxBytes`: for checks that cover the bytes as sent (Pusher's `body_md5`). */
-export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new ApiError(413, "too_large", `body is over MAX_BODY_BYTES (${maxBytes} bytes)`);
-  const length = request.headers.get("Content-Length");
-  const declared = Number(length ?? 0);
-  if (declared > maxBytes) throw tooLarge();
-  if (!request.body) return "";
-  if (length !== null && /^\d+$/.test(length)) {
-    // A declared length bounds what HTTP framing delivers: read it in one native call, and still
-    // check the text (a request built in-process may carry any header). Bytes >= UTF-16 units.
-    const text = await request.text();
-    if (text.length * 3 > maxBytes && encoder.encode(text).length > maxBytes) throw tooLarge();
-    return text;
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
+/** The body's exact text, at most `maxBytes` (src/api/body.ts): for checks that cover the bytes as sent (Pusher's `body_md5`). */
+export { readBodyText } from "./body";
 
 /** Largest body a control call (token, grant, kick …) may send. */
 const CONTROL_BODY_BYTES = 64 * 1024;

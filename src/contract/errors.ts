@@ -11,6 +11,7 @@ export type ErrorCode =
   | "misconfigured"
   | "upgrade_required"
   | "room_full"
+  | "server_full"
   | "too_many_connections"
   | "unavailable"
   | "internal";

@@ -6,6 +6,10 @@ export const PONG = "pong";
 /** Close codes of the contract (4000/4001) and the RFC 6455 ones we use. */
 export const CLOSE_KICKED = 4000;
 export const CLOSE_REMOVED_FROM_GROUP = 4001;
+/** The connection's token expired: get a new one and reconnect (with `since`, so nothing is lost). */
+export const CLOSE_TOKEN_EXPIRED = 4002;
+/** The socket fell more than OUTBOUND_MAX_BYTES behind: reconnect with `since` and read the rest from the log. */
+export const CLOSE_TOO_SLOW = 4003;
 /** RFC 6455 "going away": what a socket silent past HEARTBEAT_TIMEOUT_S is closed with. */
 export const CLOSE_HEARTBEAT = 1001;
 export const CLOSE_POLICY = 1008;
@@ -32,13 +36,23 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited" | "unavailable";
+export type ClientErrorCode = "bad_frame" | "unknown_type" | "not_allowed" | "binary_not_supported" | "rate_limited" | "unavailable"
+  | "budget_exceeded";
 
 /**
  * What a client may send besides `ping`: a publish to its group, or a message for the backend
  * (delivered as a `client_message` webhook, GatewayWorker's onMessage).
  */
-export type ClientFrame = { type: "publish"; data: unknown; echo: boolean } | { type: "message"; data: unknown };
+export type ClientFrame =
+  | { type: "publish"; data: unknown; echo: boolean }
+  | { type: "message"; data: unknown }
+  | { type: "ack"; bytes: number };
+
+/**
+ * The client library acknowledges what it read every this many characters (UTF-16 units of the
+ * text frames it received after `init`, `pong` aside) with `{"type":"ack","bytes":<characters since its last ack>}`.
+ */
+export const ACK_EVERY_CHARS = 256 * 1024;
 
 /** A message as it travels to a room: serialized once, sent to every socket as is. */
 export interface OutboundMessage {
@@ -103,6 +117,13 @@ export function parseClientFrame(text: string): ClientFrame | FrameError {
   const read = readFrameObject(text);
   if (!("frame" in read)) return read;
   const { frame } = read;
+  if (frame.type === "ack") {
+    const bytes = frame.bytes;
+    if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {
+      return { error: "bad_frame", message: "ack needs bytes: a non-negative integer" };
+    }
+    return { type: "ack", bytes };
+  }
   if (frame.type === "message") {
     if (!("data" in frame)) return { error: "bad_frame", message: "message needs data" };
     return { type: "message", data: frame.data };

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "../contract/errors";
 import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
-import { CLOSE_INTERNAL, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
+import { CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
 import { Reporter } from "../directory/reporter";
 import type { Listing } from "../directory/types";
@@ -19,6 +19,7 @@ import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
 import { Subscriptions } from "./subscriptions";
+import { FrameBudget } from "../room/frame-budget";
 import { Webhooks } from "../webhooks/webhooks";
 import {
   GATEWAY_HEADER,
@@ -49,11 +50,13 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly pinged = new Map<WebSocket, number>();
   private alarmAt: number | null = null;
   private readonly hooks: Webhooks;
+  private readonly budget: FrameBudget<WebSocket>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
     super(ctx, (env = meterObject(ctx, env, "GatewayObject")));
     this.limits = safeLimits(env);
+    this.budget = new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s });
     // Pusher's ping is answered by the runtime without waking the gateway.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
     this.name = (ctx.id.name ?? "gw:0") as GatewayName;
@@ -188,7 +191,14 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     try {
       const attachment = this.connections.get(ws);
       if (!attachment) return;
-      this.heard.set(ws, Date.now());
+      const now = Date.now();
+      this.heard.set(ws, now);
+      // Before anything else: a flood costs a lookup per frame, one answer, then a 1008.
+      const length = typeof message === "string" ? message.length : message.byteLength;
+      if (!this.budget.spend(ws, length, now)) {
+        this.send(ws, errorFrame("budget_exceeded", this.budget.describe()));
+        return this.closeSocket(ws, CLOSE_POLICY, "over the frame budget");
+      }
       const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
       if (size > this.limits.maxFrameBytes) {
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);

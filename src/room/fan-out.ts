@@ -9,6 +9,8 @@ export interface FanOutOptions {
   skip?: WebSocket;
   /** Called for a socket whose send threw; the fan-out goes on. */
   onBroken: (ws: WebSocket, err: unknown) => void;
+  /** Called after each send with the frame's length (what the socket now has queued more). */
+  onSent?: (ws: WebSocket, length: number) => void;
 }
 
 /**
@@ -29,8 +31,10 @@ export function fanOut(
     if (!attachment || ws === options.skip || options.exclude?.has(attachment.clientId)) continue;
     if (ws.readyState !== WebSocket.OPEN) continue;
     try {
-      ws.send(attachment.format === "raw" || attachment.legacy ? message.raw : (envelopeText ??= envelope(seq, message)));
+      const text = attachment.format === "raw" || attachment.legacy ? message.raw : (envelopeText ??= envelope(seq, message));
+      ws.send(text);
       delivered++;
+      options.onSent?.(ws, text.length);
     } catch (err) {
       options.onBroken(ws, err);
     }

@@ -1,6 +1,6 @@
 /** Who is in a room, as the rest of the deployment sees it: directory reports, heartbeat, closes. */
 import type { RoomName } from "../contract/names";
-import { CLOSE_HEARTBEAT, CLOSE_INTERNAL } from "../contract/protocol";
+import { CLOSE_HEARTBEAT, CLOSE_INTERNAL, CLOSE_TOKEN_EXPIRED } from "../contract/protocol";
 import { safeDirectoryConfig, type DirectoryConfig } from "../directory/config";
 import { Reporter } from "../directory/reporter";
 import type { Listing } from "../directory/types";
@@ -147,8 +147,10 @@ export class RoomRoster {
   /** The room's alarm (set only for the heartbeat, a report a shard missed, and webhooks). */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
+    const nextExpiry = this.expire(now);
     await this.reporter.retry();
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
+    if (nextExpiry !== null) this.scheduleAlarm(nextExpiry);
     if (this.config.reportCloses && this.sockets.size > 0) this.scheduleAlarm(now + WEBHOOK_LEASE_MS);
   }
 
@@ -178,6 +180,19 @@ export class RoomRoster {
       else next = Math.min(next ?? Infinity, last + timeout + 1);
     }
     return next === null ? null : Math.max(next, now + 1000);
+  }
+
+  // Closes sockets whose token expired (4002: the client library gets a new token and resumes
+  // with `since`); returns when the next token expires, or null.
+  private expire(now: number): number | null {
+    let next: number | null = null;
+    for (const [ws, attachment] of this.sockets) {
+      if (attachment.exp === undefined) continue;
+      const at = attachment.exp * 1000;
+      if (at <= now) this.closeSocket(ws, CLOSE_TOKEN_EXPIRED, "token expired: get a new token and reconnect");
+      else next = Math.min(next ?? Infinity, at);
+    }
+    return next;
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {

@@ -9,6 +9,8 @@ export const ROOM_HEADER = {
   format: "x-edgepush-format",
   since: "x-edgepush-since",
   legacy: "x-edgepush-legacy",
+  /** The token's `exp` (unix seconds): the room closes the socket then (4002). */
+  exp: "x-edgepush-exp",
 } as const;
 
 /** Default seconds a message stays in a room's log, per the contract. */
@@ -22,6 +24,8 @@ export interface SocketAttachment {
   /** The seed's handshake: raw payloads only, no frames. */
   legacy: boolean;
   connectedAt: number;
+  /** The token's `exp` (unix seconds); absent on legacy connections. */
+  exp?: number;
 }
 
 /** One message as the Worker hands it to a room over RPC. */

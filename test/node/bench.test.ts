@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 
 const SCENARIOS = [
   "unicast", "unicast-rate", "batch", "broadcast", "fanout", "idle-memory", "replay", "gateway-uid",
-  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost",
+  "pusher-fanout", "pusher-idle-memory", "pusher-trigger-cost", "abuse",
 ];
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -34,7 +34,7 @@ function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr:
 /** What every scenario of edgepush, and of the baseline where it runs, checks about its deliveries. */
 const CLEAN = { lost: 0, duplicates: 0, strays: 0, errors: 0 };
 /** Scenarios the thin baseline cannot run (no directory, no log): the only skips there are. */
-const BASELINE_SKIPS = ["broadcast", "replay", "gateway-uid"];
+const BASELINE_SKIPS = ["broadcast", "replay", "gateway-uid", "abuse"];
 
 describe("npm run bench -- --quick", () => {
   it("Should run every scenario, each losing nothing, doubling nothing, with no stray frame and no failed push", async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EdgePushClient, type EdgePushOptions } from "../../client";
+import { ACK_EVERY_CHARS, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW } from "../../src/contract/protocol";
 import { ScriptedServer, fakeToken, queueEvents } from "./client-fixtures";
 
 /** Sockets the client constructed: an attempt counts the moment it starts, before any I/O. */
@@ -203,6 +204,40 @@ describe("EdgePushClient close codes", () => {
     vi.advanceTimersByTime((await events.reconnecting.next()).delay);
     await server.connections.count(2);
   });
+});
+
+describe("EdgePushClient acknowledgements and server-side closes", () => {
+  it("Should acknowledge every ACK_EVERY_CHARS characters it read, counting every frame but pong", async () => {
+    const { client, events } = start({ pingInterval: 3_600_000 });
+    void client.connect();
+    const conn = await server.connections.next();
+    const big = "x".repeat(100_000);
+    for (let i = 1; i <= 6; i++) server.push(conn, i, `m${i}`, big);
+    await events.message.count(6);
+    const acks = (await conn.received.count(2)).map((f) => JSON.parse(f));
+    const frames = [JSON.stringify({ type: "init", clientId: "c1", uid: "u1", room: "uid:u1", seq: 0 })];
+    expect(acks.every((a) => a.type === "ack" && a.bytes >= ACK_EVERY_CHARS)).toBe(true);
+    // The first ack covers the init frame and the first three pushes (about 300 000 characters).
+    expect(acks[0].bytes).toBeGreaterThan(frames[0].length + 2 * big.length);
+    expect(acks[0].bytes).toBeLessThan(frames[0].length + 3 * (big.length + 200));
+  });
+
+  for (const [code, what] of [[CLOSE_TOKEN_EXPIRED, "token expired"], [CLOSE_TOO_SLOW, "too slow"]] as const) {
+    it(`Should reconnect after ${code} (${what}) with a fresh token and since = the last seq`, async () => {
+      let tokens = 0;
+      const { client, events } = start({ backoff: { minDelay: 10 }, getToken: () => `t${++tokens}` });
+      void client.connect();
+      const first = await server.connections.next();
+      server.push(first, 1, "a", 1);
+      await events.message.next();
+      first.socket.close(code, what);
+      expect(await events.close.next()).toMatchObject({ code, willReconnect: true });
+      vi.advanceTimersByTime((await events.reconnecting.next()).delay);
+      const second = await server.connections.next();
+      expect(second.url.searchParams.get("since")).toBe("1");
+      expect(second.url.searchParams.get("token")).toBe("t2");
+    });
+  }
 });
 
 describe("EdgePushClient close()", () => {

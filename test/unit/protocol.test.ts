@@ -21,6 +21,13 @@ describe("protocol", () => {
     );
   });
 
+  it("Should parse an ack with a non-negative integer count and refuse any other", () => {
+    expect(parseClientFrame('{"type":"ack","bytes":262144}')).toEqual({ type: "ack", bytes: 262144 });
+    for (const bad of ['{"type":"ack"}', '{"type":"ack","bytes":-1}', '{"type":"ack","bytes":1.5}', '{"type":"ack","bytes":"9"}']) {
+      expect(parseClientFrame(bad)).toMatchObject({ error: "bad_frame" });
+    }
+  });
+
   it("Should parse publish with echo defaulting to true", () => {
     expect(parseClientFrame('{"type":"publish","data":{"x":1}}')).toEqual({ type: "publish", data: { x: 1 }, echo: true });
     expect(parseClientFrame('{"type":"publish","data":1,"echo":false}')).toMatchObject({ echo: false });

@@ -6,7 +6,7 @@ import { legacyHandshakeEnabled, requireSecret, roomStub, type Env } from "../..
 import { ROOM_HEADER } from "../../room/types";
 import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
-import { checkOrigin, requireUpgrade } from "../upgrade";
+import { checkCapacity, checkOrigin, requireUpgrade } from "../upgrade";
 import { checkName } from "../push-schema";
 import { verifyClientToken } from "../../contract/tokens";
 
@@ -39,6 +39,7 @@ async function connect(c: AppContext): Promise<Response> {
   if (!token) {
     if (!legacyHandshakeEnabled(c.env)) throw new ApiError(401, "unauthorized", "missing token: connect to /ws?token=JWT");
     requireUpgrade(isUpgrade, "/ws");
+    checkCapacity(c.env);
     return legacyRelay(c.env);
   }
   const claims = await verifyClientToken(token, requireSecret(c.env, "TOKEN_SECRET"));
@@ -50,10 +51,12 @@ async function connect(c: AppContext): Promise<Response> {
     room = roomName("group", group);
   }
   requireUpgrade(isUpgrade, "/ws");
+  checkCapacity(c.env);
   const headers = new Headers(c.req.raw.headers);
   headers.set(ROOM_HEADER.room, room);
   headers.set(ROOM_HEADER.uid, claims.uid);
   headers.set(ROOM_HEADER.format, format);
+  headers.set(ROOM_HEADER.exp, String(claims.exp));
   if (since !== undefined) headers.set(ROOM_HEADER.since, since);
   else headers.delete(ROOM_HEADER.since);
   headers.delete(ROOM_HEADER.legacy);

@@ -7,7 +7,7 @@ import { PUSHER_CODES, errorFrame } from "../../gateway/pusher/frames";
 import { logEvent } from "../../util/log";
 import type { AppContext } from "../http";
 import { verifyClientToken } from "../../contract/tokens";
-import { checkOrigin, requireUpgrade } from "../upgrade";
+import { checkCapacity, checkOrigin, requireUpgrade } from "../upgrade";
 
 /** Pusher protocol versions pusher-js and the other clients speak. */
 const PUSHER_PROTOCOLS = new Set(["5", "6", "7"]);
@@ -82,6 +82,8 @@ async function forward(
   c: AppContext, protocol: GatewayProtocol, uid: string | null, groups: string[], format = "raw",
   options: { since?: string; autojoin?: boolean } = {},
 ): Promise<Response> {
+  // Under `npm run serve` a process out of file descriptors refuses with 503, never exits.
+  checkCapacity(c.env);
   const shards = gatewayShards(c.env.GATEWAY_SHARDS);
   const cf = (c.req.raw as Request & { cf?: { continent?: unknown; longitude?: unknown } }).cf;
   const { name, region } = pickShard(shards, regionOf(cf), Math.random());
