@@ -94,6 +94,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Delivers messages in order to the room's sockets, then to its gateways; one call per room per `/push`. */
   async push(room: RoomName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
+    this.roster.closeExpired(Date.now());
     // An `all` push meeting a room that emptied since its shard last heard of it: nothing to do, and the shard learns.
     if (items[0]?.broadcast && this.sockets.size === 0) {
       this.roster.foundEmpty();
@@ -135,6 +136,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** A gateway connection's message to the room (a Pusher client event): live to all but `from`. */
   async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
+    this.roster.closeExpired(Date.now());
     this.remember(room);
     const seq = this.log.nextSeq();
     const local = this.fanOut(this.sockets.keys(), seq, message);
@@ -147,6 +149,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Who is connected here (legacy connections included) and through gateways. */
   presence(): RoomPresence {
+    this.roster.closeExpired(Date.now());
     const uids = this.gateways.subscribers.uids();
     for (const attachment of this.sockets.values()) uids.add(attachment.uid);
     return { connections: this.sockets.size + this.gateways.size, uids: [...uids] };
@@ -179,6 +182,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
 
   /** Sends a control frame (e.g. `join`) to every token-authenticated socket, here and on gateways; answers how many. */
   async notify(frame: string): Promise<number> {
+    this.roster.closeExpired(Date.now());
     const local = this.roster.notify(frame);
     const room = this.name;
     if (!room) return local;
@@ -195,6 +199,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     meterEntry(this.env, "RoomObject", "webSocketMessage");
     try {
+      this.roster.closeExpired(Date.now());
       this.onMessage(ws, message);
     } catch (err) {
       this.report("webSocketMessage", err);
@@ -263,8 +268,8 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       connectedAt: Date.now(),
     };
     const exp = Number(headers.get(ROOM_HEADER.exp));
-    // The roster's alarm closes it then (4002); the client library gets a new token and resumes.
-    if (!attachment.legacy && exp > 0) this.scheduleAlarm((attachment.exp = exp) * 1000);
+    // Closed at its first use after then (4002), with no alarm of its own; the client library gets a new token and resumes.
+    if (!attachment.legacy && exp > 0) attachment.exp = exp;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.clientId}`, `u:${uid}`]);
     this.guard.holding(+1);

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/worker";
@@ -216,16 +216,21 @@ describe("Outbound bound", () => {
 });
 
 describe("Token expiry", () => {
-  it("Should close a socket with 4002 when its token expires, and not before", async () => {
+  it("Should close a socket with 4002 at its first use after its token expired, and not before, with no alarm", async () => {
     const exp = Math.floor(Date.now() / 1000) + 2;
     const res = await upgrade(`token=${await token("expiring", { exp })}`);
     const client = new Client(res.webSocket!);
     await client.json(0);
-    await sleep(500);
+    expect(await push({ uid: "expiring", data: "before", ttl: 0 })).toMatchObject({ delivered: 1 });
+    // No alarm per token: an idle socket costs nothing (issue 14); it is closed when next used.
+    expect(await runInDurableObject(env.ROOMS.getByName("uid:expiring"), (_i, state) => state.storage.getAlarm())).toBeNull();
+    while (Date.now() <= exp * 1000) await sleep(100);
     expect(client.closeCode).toBeNull();
+    // The push after expiry reaches nobody: the socket is closed first, the message queued for the uid.
+    expect(await push({ uid: "expiring", data: "after" })).toMatchObject({ delivered: 0, queued: 1 });
     expect(await client.closed(5000)).toBe(4002);
-    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
     expect(client.closeReason).toContain("new token");
+    expect(client.messages.slice(1).map((m) => JSON.parse(m).data)).toEqual(["before"]);
   });
 });
 

@@ -67,6 +67,8 @@ export class RoomRoster {
   private readonly reporter: Reporter;
   /** The gateway subscribers when last looked at: a change reports what differs. */
   private remote: RemoteView;
+  /** No token expires before then (null: not looked at since the room woke). */
+  private nextExpiry: number | null = null;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -97,6 +99,7 @@ export class RoomRoster {
 
   /** What the room holds, for a shard checking on it. */
   listing(): Listing {
+    this.closeExpired(Date.now());
     this.reporter.forget();
     const remote = this.remoteNow();
     const uids: Record<string, number> = {};
@@ -147,15 +150,33 @@ export class RoomRoster {
   /** The room's alarm (set only for the heartbeat, a report a shard missed, and webhooks). */
   async alarm(now: number): Promise<void> {
     const nextBeat = this.sweep(now);
-    const nextExpiry = this.expire(now);
+    this.closeExpired(now);
     await this.reporter.retry();
     if (nextBeat !== null) this.scheduleAlarm(nextBeat);
-    if (nextExpiry !== null) this.scheduleAlarm(nextExpiry);
     if (this.config.reportCloses && this.sockets.size > 0) this.scheduleAlarm(now + WEBHOOK_LEASE_MS);
+  }
+
+  /**
+   * Closes the sockets whose token expired (4002: the client library gets a new token and resumes
+   * with `since`). Called whenever the room runs for anything (a push, a frame, a listing, a
+   * presence check), so nothing reaches a socket past its token's `exp` and an idle socket costs no
+   * alarm; one that nobody sends to is closed at the latest when its shard checks on the room (daily).
+   */
+  closeExpired(now: number): void {
+    if ((this.nextExpiry ??= this.earliestExpiry()) > now) return;
+    let next = Infinity;
+    for (const [ws, attachment] of this.sockets) {
+      if (attachment.exp === undefined) continue;
+      const at = attachment.exp * 1000;
+      if (at <= now) this.closeSocket(ws, CLOSE_TOKEN_EXPIRED, "token expired: get a new token and reconnect");
+      else next = Math.min(next, at);
+    }
+    this.nextExpiry = next;
   }
 
   private socketChanged(attachment: SocketAttachment, added: boolean): void {
     const room = this.room();
+    if (added && attachment.exp !== undefined && this.nextExpiry !== null) this.nextExpiry = Math.min(this.nextExpiry, attachment.exp * 1000);
     if (added && this.config.heartbeatMs > 0) this.scheduleAlarm(Date.now() + this.config.heartbeatMs);
     if (added && this.config.reportCloses) this.scheduleAlarm(Date.now() + WEBHOOK_LEASE_MS);
     if (!room || (!added && !this.config.reportCloses)) return;
@@ -182,17 +203,10 @@ export class RoomRoster {
     return next === null ? null : Math.max(next, now + 1000);
   }
 
-  // Closes sockets whose token expired (4002: the client library gets a new token and resumes
-  // with `since`); returns when the next token expires, or null.
-  private expire(now: number): number | null {
-    let next: number | null = null;
-    for (const [ws, attachment] of this.sockets) {
-      if (attachment.exp === undefined) continue;
-      const at = attachment.exp * 1000;
-      if (at <= now) this.closeSocket(ws, CLOSE_TOKEN_EXPIRED, "token expired: get a new token and reconnect");
-      else next = Math.min(next ?? Infinity, at);
-    }
-    return next;
+  private earliestExpiry(): number {
+    let min = Infinity;
+    for (const attachment of this.sockets.values()) if (attachment.exp !== undefined) min = Math.min(min, attachment.exp * 1000);
+    return min;
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {

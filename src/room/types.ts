@@ -9,7 +9,7 @@ export const ROOM_HEADER = {
   format: "x-edgepush-format",
   since: "x-edgepush-since",
   legacy: "x-edgepush-legacy",
-  /** The token's `exp` (unix seconds): the room closes the socket then (4002). */
+  /** The token's `exp` (unix seconds): the room closes the socket at its first use after then (4002). */
   exp: "x-edgepush-exp",
 } as const;
 
