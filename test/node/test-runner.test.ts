@@ -45,17 +45,22 @@ describe("npm test's runner", () => {
     const dir = project({
       "vitest.config.ts": CONFIG.replace("FILE", "a.test.ts"),
       "vitest.node.config.ts": CONFIG.replace("FILE", "b.test.ts"),
+      "vitest.cost.config.ts": CONFIG.replace("FILE", "c.test.ts"),
       "a.test.ts": SOME_SKIPPED,
       "b.test.ts": SOME_SKIPPED,
+      "c.test.ts": SOME_SKIPPED,
     });
     const run = runTests(dir);
-    expect({ status: run.status, last: run.lines.at(-1) }, run.lines.join("\n")).toEqual({ status: 0, last: "2 passed, 0 failed, 4 skipped" });
+    expect({ status: run.status, last: run.lines.at(-1) }, run.lines.join("\n")).toEqual({ status: 0, last: "3 passed, 0 failed, 6 skipped" });
   }, 100_000);
 
   it("Should count a suite whose vitest config is missing as failed, and exit non-zero", () => {
-    const dir = project({ "vitest.node.config.ts": CONFIG.replace("FILE", "b.test.ts"), "b.test.ts": SOME_SKIPPED });
+    const dir = project({
+      "vitest.node.config.ts": CONFIG.replace("FILE", "b.test.ts"), "b.test.ts": SOME_SKIPPED,
+      "vitest.cost.config.ts": CONFIG.replace("FILE", "c.test.ts"), "c.test.ts": SOME_SKIPPED,
+    });
     const run = runTests(dir);
     expect(run.lines).toContain("[edgepush] suite workers: vitest.config.ts is missing; counting it as failed");
-    expect({ status: run.status, last: run.lines.at(-1) }).toEqual({ status: 1, last: "1 passed, 1 failed, 2 skipped" });
+    expect({ status: run.status, last: run.lines.at(-1) }).toEqual({ status: 1, last: "2 passed, 1 failed, 4 skipped" });
   }, 100_000);
 });
