@@ -2,11 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "./contract/errors";
 import { newClientId, parseRoomName, type GatewayName, type RoomName } from "./contract/names";
 import {
-  CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_REMOVED_FROM_GROUP, CLOSE_TOO_BIG, PING, PONG,
-  envelope, errorFrame, parseClientFrame, type OutboundMessage,
+  CLOSE_INTERNAL, CLOSE_REMOVED_FROM_GROUP, PING, PONG, envelope, type OutboundMessage,
 } from "./contract/protocol";
 import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
 import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
+import { readClientFrame, type FrameDeps } from "./room/client-frames";
 import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { SocketGuard } from "./room/guard";
@@ -21,7 +21,6 @@ import {
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
 import { meterEntry, meterObject } from "./util/meter";
-import { utf8Length } from "./util/text";
 import { groupOfRoom } from "./webhooks/events";
 import { Webhooks } from "./webhooks/webhooks";
 
@@ -41,6 +40,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly roster: RoomRoster;
   private readonly gateways: GatewayLink;
   private readonly hooks: Webhooks;
+  private readonly frameDeps: FrameDeps;
   /** Token clients were connected when this instance started (they took the offline queue before). */
   private wokeWithClient = false;
 
@@ -72,6 +72,16 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     }));
     // Every socket that leaves, by whatever path, is one connection_closed (the ledger drops repeats).
     this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => this.liveClientIds());
+    this.frameDeps = {
+      sockets: this.sockets,
+      guard: this.guard,
+      rates: this.rates,
+      maxFrameBytes: this.limits.maxFrameBytes,
+      isGroupRoom: () => this.name?.startsWith("group:") ?? false,
+      tellBackend: (attachment, data) =>
+        this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data }),
+      publish: (ws, attachment, data, echo) => this.publish(ws, attachment, data, echo),
+    };
     this.sockets.onRemove = (attachment, code) => this.hooks.closed(attachment.clientId, code);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -359,54 +369,18 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   }
 
   private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const attachment = this.sockets.get(ws);
-    if (!attachment) return this.guard.afterClose(ws);
-    // The seed's push.php ignored whatever a client sent after its uid.
-    if (attachment.legacy) return;
-    // Before anything else, so a flood costs a lookup per frame and one answer in all.
-    const length = typeof message === "string" ? message.length : message.byteLength;
-    if (!this.guard.frame(ws, length, Date.now())) return;
-    if (overLimit(message, length, this.limits.maxFrameBytes)) {
-      ws.close(CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
-      this.sockets.delete(ws, CLOSE_TOO_BIG);
-      return;
-    }
-    if (typeof message !== "string") {
-      this.guard.answer(ws, errorFrame("binary_not_supported", "send text frames: `ping` or a JSON object"));
-      return;
-    }
-    const frame = parseClientFrame(message);
-    if ("error" in frame) return this.guard.answer(ws, errorFrame(frame.error, frame.message));
-    if (frame.type === "ack") return this.guard.acked(ws, frame.bytes, Date.now());
-    if (frame.type === "message") {
-      // For the backend (GatewayWorker's onMessage): a client_message webhook, nothing to the socket.
-      if (!this.withinRate(ws)) return;
-      return this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data: frame.data });
-    }
-    if (!this.name?.startsWith("group:")) {
-      return this.guard.answer(ws, errorFrame("not_allowed", "publish works in group rooms; connect with &group=NAME"));
-    }
-    if (!this.withinRate(ws)) return;
-    const now = Date.now();
-    const dataJson = JSON.stringify({ from: attachment.uid, data: frame.data ?? null });
-    const published: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: now };
-    const seq = this.log.nextSeq();
-    this.fanOut(this.sockets.keys(), seq, published, undefined, frame.echo ? undefined : ws);
-    this.ctx.waitUntil(this.gateways.forward(this.name, [{ seq, message: published }]));
-    this.log.append(seq, published, now, { key: null, expires: now + DEFAULT_TTL_S.group * 1000, queue: QUEUE.none });
+    readClientFrame(this.frameDeps, ws, message);
   }
 
-  /** Per-connection publish rate: over it an error frame, twice over it a 1008 close. */
-  private withinRate(ws: WebSocket): boolean {
-    const verdict = this.rates.hit(ws, Date.now());
-    if (verdict === "ok") return true;
-    if (verdict === "close") {
-      this.sockets.delete(ws, CLOSE_POLICY);
-      ws.close(CLOSE_POLICY, "publish rate limit exceeded");
-    } else {
-      this.guard.answer(ws, errorFrame("rate_limited", `at most ${this.rates.limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
-    }
-    return false;
+  /** A client's publish in a group room: to every socket here and the gateways, logged for replay. */
+  private publish(ws: WebSocket, attachment: SocketAttachment, data: unknown, echo: boolean): void {
+    const now = Date.now();
+    const dataJson = JSON.stringify({ from: attachment.uid, data: data ?? null });
+    const published: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: now };
+    const seq = this.log.nextSeq();
+    this.fanOut(this.sockets.keys(), seq, published, undefined, echo ? undefined : ws);
+    this.ctx.waitUntil(this.gateways.forward(this.name!, [{ seq, message: published }]));
+    this.log.append(seq, published, now, { key: null, expires: now + DEFAULT_TTL_S.group * 1000, queue: QUEUE.none });
   }
 
   private liveClientIds(): string[] {
@@ -428,10 +402,4 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private report(method: string, err: unknown): void {
     logEvent("room_error", { class: "RoomObject", room: this.name, method, error: errorText(err) }, "error");
   }
-}
-
-// Bytes of a frame as UTF-8, encoded only when its length alone cannot tell (UTF-8 takes 1-3 bytes per UTF-16 unit).
-function overLimit(message: string | ArrayBuffer, length: number, max: number): boolean {
-  if (length > max) return true;
-  return typeof message === "string" && length * 3 > max && utf8Length(message) > max;
 }
