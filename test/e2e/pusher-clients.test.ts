@@ -12,16 +12,21 @@ import { E2E_PUSH_SECRET, backendPush } from "./wrangler-dev";
 const suite = pusherSuite();
 const connect = (user: string) => connectClient(suite.server, suite.auth, user);
 
-/** Clients for `users` until both gateway shards hold one (ids say which: `<shard>.<digits>`). */
-async function onBothShards(users: string[]): Promise<Pusher[]> {
+/**
+ * One connection each for users `<prefix>0`, `<prefix>1` … (at least four) until both gateway
+ * shards hold one (ids say which: `<shard>.<digits>`). Every user has exactly one connection, so
+ * any one of them leaving is a member leaving.
+ */
+async function onBothShards(prefix: string): Promise<{ users: string[]; clients: Pusher[] }> {
+  const users: string[] = [];
   const clients: Pusher[] = [];
-  for (const user of users) clients.push(await connect(user));
-  while (new Set(clients.map(shardOf)).size < 2) {
+  while (clients.length < 4 || new Set(clients.map(shardOf)).size < 2) {
     // With GATEWAY_SHARDS=2 and shards picked at random, 20 connections on one shard mean a bug.
     if (clients.length >= 20) throw new Error(`20 connections, all on gateway shard ${shardOf(clients[0])}`);
-    clients.push(await connect(users[clients.length % users.length]));
+    users.push(`${prefix}${users.length}`);
+    clients.push(await connect(users[users.length - 1]));
   }
-  return clients;
+  return { users, clients };
 }
 
 describe("pusher-js against edgepush", () => {
@@ -62,8 +67,7 @@ describe("pusher-js against edgepush", () => {
   });
 
   it("Should keep presence members across two gateway shards, one per user, with joins and leaves", async () => {
-    const users = ["m0", "m1", "m2", "m3"];
-    const clients = await onBothShards(users);
+    const { users, clients } = await onBothShards("m");
     // One user with a connection on each shard.
     const dup: Pusher[] = [];
     while (new Set(dup.map(shardOf)).size < 2) dup.push(await connect("dup"));
