@@ -1,29 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "./contract/errors";
 import { newClientId, parseRoomName, type GatewayName, type RoomName } from "./contract/names";
-import {
-  CLOSE_INTERNAL, CLOSE_REMOVED_FROM_GROUP, PING, PONG, envelope, type OutboundMessage,
-} from "./contract/protocol";
+import { CLOSE_REMOVED_FROM_GROUP, PING, PONG, type OutboundMessage } from "./contract/protocol";
 import { gatewayStub, safeLimits, type Env, type Limits } from "./env";
-import type { GatewayItem, TrackChange, TrackReplay, TrackResult } from "./gateway/types";
+import type { TrackChange, TrackReplay, TrackResult } from "./gateway/types";
 import { readClientFrame, type FrameDeps } from "./room/client-frames";
-import { fanOut } from "./room/fan-out";
 import { GatewayLink, isCacheRoom } from "./room/gateway-link";
 import { SocketGuard } from "./room/guard";
-import { QUEUE, RoomLog, type LogRow } from "./room/log";
+import { RoomLog } from "./room/log";
+import { RoomMessages } from "./room/messages";
 import { RateLimiter } from "./room/rate-limit";
 import { RoomRoster, SocketMap } from "./room/roster";
 import type { RoomApi } from "./rpc";
 import type { Listing } from "./directory/types";
 import {
-  DEFAULT_TTL_S, ROOM_HEADER,
-  type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
+  ROOM_HEADER, type RoomPresence, type RoomPushItem, type RoomPushResult, type SocketAttachment, type SocketTarget,
 } from "./room/types";
 import { errorText, logEvent } from "./util/log";
 import { meterEntry, meterObject } from "./util/meter";
 import { groupOfRoom } from "./webhooks/events";
 import { Webhooks } from "./webhooks/webhooks";
-
 
 /**
  * One room (`uid:<uid>` or `group:<group>`): holds its WebSockets on the Hibernation API,
@@ -41,6 +37,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   private readonly gateways: GatewayLink;
   private readonly hooks: Webhooks;
   private readonly frameDeps: FrameDeps;
+  private readonly messages: RoomMessages;
   /** Token clients were connected when this instance started (they took the offline queue before). */
   private wokeWithClient = false;
 
@@ -72,6 +69,10 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     }));
     // Every socket that leaves, by whatever path, is one connection_closed (the ledger drops repeats).
     this.hooks = new Webhooks(ctx, env, (at) => this.scheduleAlarm(at), () => this.liveClientIds());
+    this.messages = new RoomMessages({
+      ctx, sockets: this.sockets, log: this.log, guard: this.guard, gateways: this.gateways,
+      name: () => this.name, report: (method, err) => this.report(method, err),
+    });
     this.frameDeps = {
       sockets: this.sockets,
       guard: this.guard,
@@ -80,7 +81,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       isGroupRoom: () => this.name?.startsWith("group:") ?? false,
       tellBackend: (attachment, data) =>
         this.hooks.message({ client_id: attachment.clientId, uid: attachment.uid, group: groupOfRoom(this.name ?? ""), data }),
-      publish: (ws, attachment, data, echo) => this.publish(ws, attachment, data, echo),
+      publish: (ws, attachment, data, echo) => this.messages.publish(ws, attachment, data, echo),
     };
     this.sockets.onRemove = (attachment, code) => this.hooks.closed(attachment.clientId, code);
     void ctx.blockConcurrencyWhile(async () => {
@@ -111,19 +112,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       return items.map(() => ({ delivered: 0, queued: false, duplicate: false, empty: true }));
     }
     this.remember(room);
-    const now = Date.now();
-    const forward: GatewayItem[] = [];
-    const owners: number[] = [];
-    const writes: (() => void)[] = [];
-    const keys = new Set<string>();
-    const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes, keys));
-    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
-    // Durable Object sends after a write until the write is on disk (an fsync per push).
-    const reached = this.gateways.forward(room, forward);
-    for (const write of writes) write();
-    this.log.saveSeq();
-    (await reached).forEach((n, i) => (results[owners[i]].delivered += n));
-    return results;
+    return this.messages.push(room, items);
   }
 
   /** A gateway's connections subscribed to or left this room; answers what a subscriber needs. */
@@ -134,7 +123,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     if (members) result.members = members;
     if (isCacheRoom(room) && changes.some((c) => c.on)) result.last = this.log.last(Date.now());
     // Synchronous with the subscription: the gateway holds live messages until these are sent.
-    if (replay) result.rows = this.logRows(room, replay.since);
+    if (replay) result.rows = this.messages.owed(room, replay.since);
     return result;
   }
 
@@ -148,13 +137,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
   async clientEvent(room: RoomName, message: OutboundMessage, from: string): Promise<number> {
     this.roster.closeExpired(Date.now());
     this.remember(room);
-    const seq = this.log.nextSeq();
-    const local = this.fanOut(this.sockets.keys(), seq, message);
-    // Sent before the seq is saved: a write would hold the RPCs back until it is on disk.
-    const reached = this.gateways.forward(room, [{ seq, message, exclude: [from] }]);
-    this.log.saveSeq();
-    const [remote] = await reached;
-    return local + remote;
+    return this.messages.clientEvent(room, message, from);
   }
 
   /** Who is connected here (legacy connections included) and through gateways. */
@@ -210,7 +193,7 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
     meterEntry(this.env, "RoomObject", "webSocketMessage");
     try {
       this.roster.closeExpired(Date.now());
-      this.onMessage(ws, message);
+      readClientFrame(this.frameDeps, ws, message);
     } catch (err) {
       this.report("webSocketMessage", err);
     }
@@ -290,97 +273,9 @@ export class RoomObject extends DurableObject<Env> implements RoomApi {
       server.send(JSON.stringify({ type: "init", clientId: attachment.clientId, uid, room, seq: this.log.lastSeq }));
       const since = headers.get(ROOM_HEADER.since);
       // Synchronous from here to the return: no push can slip between replay and live.
-      this.replay(server, attachment, room, since === null ? null : Number(since));
+      this.messages.replay(server, attachment, room, since === null ? null : Number(since));
     }
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  private replay(ws: WebSocket, attachment: SocketAttachment, room: RoomName, since: number | null): void {
-    const now = Date.now();
-    for (const row of this.logRows(room, since)) {
-      const text = attachment.format === "raw" ? row.message.raw : envelope(row.seq, row.message);
-      ws.send(text);
-      // Counted but never cut short (that would lose pending rows): the next live message judges it.
-      this.guard.replayed(ws, text.length, now);
-    }
-  }
-
-  /** What a connection resuming at `since` is owed: the rows after it, or a uid room's offline queue. */
-  private logRows(room: RoomName, since: number | null): LogRow[] {
-    const now = Date.now();
-    const isUidRoom = room.startsWith("uid:");
-    if (since !== null) {
-      const rows = this.log.since(since, now);
-      if (isUidRoom) this.log.clearPending();
-      return rows;
-    }
-    return isUidRoom ? this.log.takePending(now) : [];
-  }
-
-  /** One message of a push; its log row is written later (`writes`), `keys` holds the ids this call took. */
-  private pushOne(
-    item: RoomPushItem, now: number, toGateways: (item: GatewayItem) => void, writes: (() => void)[], keys: Set<string>,
-  ): RoomPushResult {
-    const key = item.dedupe ? (item.clientId ? `${item.clientId}|${item.message.id}` : item.message.id) : null;
-    if (key !== null && (keys.has(key) || this.log.seenBefore(key, now))) return { delivered: 0, queued: false, duplicate: true };
-    if (key !== null) keys.add(key);
-    const seq = this.log.nextSeq();
-    const exclude = item.exclude && item.exclude.length > 0 ? new Set(item.exclude) : undefined;
-    const targets = item.clientId ? this.ctx.getWebSockets(`c:${item.clientId}`) : this.sockets.keys();
-    const delivered = this.fanOut(targets, seq, item.message, exclude);
-    // `all` reaches gateways from the directory; a clientId push is addressed to one of our sockets.
-    if (!item.clientId && !item.broadcast) toGateways({ seq, message: item.message, exclude: item.exclude });
-    const isUidRoom = this.name?.startsWith("uid:") ?? false;
-    const ttl = item.clientId ? 0 : (item.ttl ?? DEFAULT_TTL_S[isUidRoom ? "uid" : "group"]);
-    // One row: the message, which is also its id's record; a live-only message with an id, the record alone.
-    if (ttl > 0 || key !== null) {
-      const opts = { key, expires: ttl > 0 ? now + ttl * 1000 : 0, queue: this.queueState(isUidRoom) };
-      writes.push(() => this.log.append(seq, item.message, now, opts));
-    }
-    return { delivered, queued: ttl > 0, duplicate: false };
-  }
-
-  /** How a uid room's offline queue sees a message logged now. */
-  private queueState(isUidRoom: boolean): (typeof QUEUE)[keyof typeof QUEUE] {
-    if (!isUidRoom) return QUEUE.none;
-    if (this.sockets.size === 0 && this.gateways.size === 0) return QUEUE.queued;
-    return this.sockets.tokenClients > 0 ? QUEUE.taken : QUEUE.none;
-  }
-
-  /** Fans out; a socket whose send throws is closed with 1011 and the others still get it. */
-  private fanOut(
-    targets: Iterable<WebSocket>, seq: number, message: OutboundMessage, exclude?: Set<string>, skip?: WebSocket,
-  ): number {
-    const now = Date.now();
-    return fanOut(this.sockets, targets, seq, message, {
-      exclude, skip, onBroken: (ws, err) => this.dropBroken(ws, err),
-      onSent: (ws, length) => this.guard.sent(ws, length, now),
-    });
-  }
-
-  private dropBroken(ws: WebSocket, err: unknown): void {
-    this.report("fanOut", err);
-    this.sockets.delete(ws, CLOSE_INTERNAL);
-    try {
-      ws.close(CLOSE_INTERNAL, "send failed");
-    } catch {
-      // already gone
-    }
-  }
-
-  private onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    readClientFrame(this.frameDeps, ws, message);
-  }
-
-  /** A client's publish in a group room: to every socket here and the gateways, logged for replay. */
-  private publish(ws: WebSocket, attachment: SocketAttachment, data: unknown, echo: boolean): void {
-    const now = Date.now();
-    const dataJson = JSON.stringify({ from: attachment.uid, data: data ?? null });
-    const published: OutboundMessage = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: now };
-    const seq = this.log.nextSeq();
-    this.fanOut(this.sockets.keys(), seq, published, undefined, echo ? undefined : ws);
-    this.ctx.waitUntil(this.gateways.forward(this.name!, [{ seq, message: published }]));
-    this.log.append(seq, published, now, { key: null, expires: now + DEFAULT_TTL_S.group * 1000, queue: QUEUE.none });
   }
 
   private liveClientIds(): string[] {

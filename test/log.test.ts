@@ -1,4 +1,4 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, connect, push, receivedBefore, untilExpired } from "./helpers";
 import { eventually, getJson } from "./presence-helpers";
@@ -150,7 +150,7 @@ describe("Offline queue and replay", () => {
 
 describe("Idempotent pushes", () => {
   it("Should not deliver a repeated id again and answer duplicate, even after eviction", async () => {
-    const { client } = await connect("idem");
+    await connect("idem");
     expect(await push({ uid: "idem", id: "order-42", data: 1 })).toMatchObject({ id: "order-42", delivered: 1 });
     expect(await push({ uid: "idem", id: "order-42", data: 1 })).toMatchObject({ duplicate: true, delivered: 0 });
     await evictDurableObject(stubOf("uid:idem"));

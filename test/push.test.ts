@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Client, api, connect, push, receivedBefore, upgrade } from "./helpers";
+import { api, connect, push, receivedBefore } from "./helpers";
 import { eventually, getJson } from "./presence-helpers";
 
 describe("POST /push to a uid", () => {

@@ -1,6 +1,6 @@
 /** Shapes shared by the directory, the rooms that report to it and the Worker that asks it. */
 import type { GatewayName, RoomName } from "../contract/names";
-import type { RoomPushItem, RoomPushResult } from "../room/types";
+import type { RoomPushResult } from "../room/types";
 
 /**
  * What a room (or gateway shard) holds, as the directory indexes it: what it answers a shard

@@ -1,6 +1,5 @@
 /** Shapes shared by the room, the Worker and the directory: attachments, RPC items, headers. */
 import type { Format, OutboundMessage } from "../contract/protocol";
-import type { RoomName } from "../contract/names";
 
 /** Headers the Worker sets on an upgrade it forwards to a room (never trusted from clients). */
 export const ROOM_HEADER = {
