@@ -126,16 +126,18 @@ describe("Pusher REST signatures", () => {
     expect((await pusherRest("GET", `${APP}/nothing-here`)).status).toBe(404);
   });
 
-  it("Should answer 500 misconfigured naming the variables when the Pusher app is not set", async () => {
+  it("Should answer 500 misconfigured naming the variables on any /apps/ path when the Pusher app is not set", async () => {
     const { default: app } = await import("../src/worker");
     const bare = { ...env, PUSHER_APP_SECRET: undefined, PUSHER_APP_ID: "" };
-    const res = await app.fetch(new Request(`https://edgepush.test${APP}/channels`), bare, {
-      waitUntil() {}, passThroughOnException() {}, props: {},
-    } as unknown as ExecutionContext);
-    expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe("misconfigured");
-    expect(body.error.message).toMatch(/PUSHER_APP_ID, PUSHER_APP_SECRET are not set/);
+    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    // A known endpoint, an unknown one under the app, and a path that names no app at all.
+    for (const [method, path] of [["GET", `${APP}/channels`], ["GET", `${APP}/nothing-here`], ["POST", "/apps/"], ["GET", "/apps"], ["DELETE", "/apps/1/events"]]) {
+      const res = await app.fetch(new Request(`https://edgepush.test${path}`, { method }), bare, ctx);
+      expect(res.status, `${method} ${path}`).toBe(500);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("misconfigured");
+      expect(body.error.message).toMatch(/PUSHER_APP_ID, PUSHER_APP_SECRET are not set/);
+    }
   });
 });
 

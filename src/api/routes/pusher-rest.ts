@@ -12,7 +12,7 @@ import { errorText, logEvent } from "../../util/log";
 import { deliver } from "../deliver";
 import { parseJsonText, type AppContext } from "../http";
 import { MAX_BATCH } from "../push-schema";
-import { channelAttributes, signedRequest, triggerPlans, withoutOccupied } from "../pusher-app";
+import { channelAttributes, requirePusherApp, signedRequest, triggerPlans, withoutOccupied } from "../pusher-app";
 
 /** Pages of the directory's group listing read for one `GET /apps/:id/channels`. */
 const LIST_PAGE = 1000;
@@ -91,7 +91,9 @@ export const pusherRestRoutes = new Hono<{ Bindings: Env }>()
     await terminate(c.env, uid);
     return c.json({});
   })
-  .all("/apps/*", () => {
+  .all("/apps/*", (c) => {
+    // Unset Pusher variables are the answer on every /apps/ path, not only the known endpoints'.
+    requirePusherApp(c.env);
     throw new ApiError(404, "not_found", "no such Pusher REST endpoint; see the README's HTTP API reference");
   });
 
