@@ -44,7 +44,8 @@ export interface GatewayApi extends Rpc.DurableObjectBranded {
   listing(): Listing;
   clientInfo(clientId: string): ClientInfo;
   bindUid(clientId: string, uid: string): Promise<OpResult>;
-  unbindUid(clientId: string, uid: string): Promise<OpResult>;
+  /** Unbinds whatever uid the connection holds (GatewayWorker ignores unbindUid's uid). */
+  unbindUid(clientId: string): Promise<OpResult>;
   joinGroup(clientId: string, group: string): Promise<OpResult>;
   leaveGroup(clientId: string, group: string): Promise<OpResult>;
   setSession(clientId: string, session: Record<string, unknown>, merge: boolean): Promise<OpResult>;

@@ -32,17 +32,26 @@ describe("GatewayWorker mode: binding /gateway connections by client_id", () => 
     expect(await getJson(`/online/${uid}`)).toEqual({ uid, online: true, connections: 1 });
   });
 
-  it("Should move a connection to its new uid when bound again, and unbind only from the uid it holds", async () => {
+  it("Should move a connection to its new uid when bound again, and unbind whatever uid it holds, as GatewayWorker does", async () => {
     const [first, second] = [unique("bu"), unique("bu")];
-    const { clientId } = await gatewayConnect();
+    const { client, clientId } = await gatewayConnect();
     await bind(clientId, first);
     await bind(clientId, second);
     expect(await getJson(`/uids/${first}/clients`)).toEqual({ uid: first, client_ids: [] });
-    expect((await call("DELETE", `/clients/${clientId}/uid/${first}`)).status).toBe(200);
-    expect((await info(clientId)).uid).toBe(second);
-    expect(await call("DELETE", `/clients/${clientId}/uid/${second}`)).toEqual({ status: 200, body: { ok: true } });
+    // GatewayWorker's gateway ignores unbindUid's uid (CMD_UNBIND_UID): naming the old uid unbinds the current one.
+    expect(await call("DELETE", `/clients/${clientId}/uid/${first}`)).toEqual({ status: 200, body: { ok: true } });
     expect((await info(clientId)).uid).toBeNull();
+    expect(await getJson(`/uids/${second}/clients`)).toEqual({ uid: second, client_ids: [] });
     expect(await push({ uid: second, data: "x", ttl: 0 })).toMatchObject({ delivered: 0 });
+    // Without a uid in the path, and with one that is no uid name at all (GatewayClient sends any value), too.
+    await bind(clientId, first);
+    expect(await call("DELETE", `/clients/${clientId}/uid`)).toEqual({ status: 200, body: { ok: true } });
+    expect((await info(clientId)).uid).toBeNull();
+    await bind(clientId, first);
+    expect(await call("DELETE", `/clients/${clientId}/uid/${encodeURIComponent("not a uid!")}`)).toEqual({ status: 200, body: { ok: true } });
+    expect((await info(clientId)).uid).toBeNull();
+    expect(await push({ uid: first, data: "y", ttl: 0 })).toMatchObject({ delivered: 0 });
+    expect(client.messages).toEqual([]);
   });
 
   it("Should join and leave groups, a group push reaching members only, and list members with sessions", async () => {
@@ -156,6 +165,7 @@ describe("GatewayWorker mode: clear errors", () => {
       for (const [method, path, body] of [
         ["POST", `/clients/${id}/uid`, { uid: "u" }], ["POST", `/clients/${id}/groups`, { group: "g" }],
         ["PUT", `/clients/${id}/session`, { session: {} }], ["POST", `/clients/${id}/close`, {}], ["DELETE", `/clients/${id}/uid/u`],
+        ["DELETE", `/clients/${id}/uid`],
       ] as const) {
         expect(await call(method, path, body), `${method} ${path}`).toEqual({
           status: 404, body: { error: { code: "not_found", message: `client ${id} is not connected` } },

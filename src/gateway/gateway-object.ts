@@ -159,8 +159,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   bindUid(clientId: string, uid: string): Promise<OpResult> {
     return this.ops.bindUid(clientId, uid);
   }
-  unbindUid(clientId: string, uid: string): Promise<OpResult> {
-    return this.ops.unbindUid(clientId, uid);
+  unbindUid(clientId: string): Promise<OpResult> {
+    return this.ops.unbindUid(clientId);
   }
   joinGroup(clientId: string, group: string): Promise<OpResult> {
     return this.ops.joinGroup(clientId, group);

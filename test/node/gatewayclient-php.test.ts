@@ -90,11 +90,11 @@ describe.skipIf(NO_PHP)("GatewayClient drop-in (PHP) wire calls: binding and ses
     expect(recorded[0].headers.expect).toBeUndefined();
   });
 
-  it("Should send unbindUid, joinGroup and leaveGroup as their DELETE / POST / DELETE calls, each returning null", async () => {
+  it("Should send unbindUid (without its uid, which GatewayWorker ignores), joinGroup and leaveGroup as their DELETE / POST / DELETE calls, each returning null", async () => {
     const outcomes = await calls([["unbindUid", ID, "u1"], ["joinGroup", ID, "g1"], ["leaveGroup", ID, "g1"]]);
     expect(outcomes.map((o) => returned(o))).toEqual([NULL, NULL, NULL]);
     expect(recorded.map((r) => [r.method, r.url, r.body])).toEqual([
-      ["DELETE", `/clients/${ID}/uid/u1`, undefined],
+      ["DELETE", `/clients/${ID}/uid`, undefined],
       ["POST", `/clients/${ID}/groups`, { group: "g1" }],
       ["DELETE", `/clients/${ID}/groups/g1`, undefined],
     ]);

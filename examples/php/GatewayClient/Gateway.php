@@ -125,10 +125,13 @@ class Gateway
         self::write('POST', self::path('clients', $client_id, 'uid'), ['uid' => (string) $uid]);
     }
 
-    /** Unbind the connection from `$uid`. */
+    /**
+     * Unbind the connection from its uid. As in GatewayWorker, whose gateway ignores `$uid`, the
+     * connection loses whatever uid it holds, even when that is not `$uid`.
+     */
     public static function unbindUid($client_id, $uid)
     {
-        self::write('DELETE', self::path('clients', $client_id, 'uid', $uid));
+        self::write('DELETE', self::path('clients', $client_id, 'uid'));
     }
 
     /** Add the connection to `$group`. */

@@ -31,9 +31,10 @@ export const clientRoutes = new Hono<{ Bindings: Env }>()
     await clientWrite(c.env, c.req.param("id"), (g) => g.bindUid(c.req.param("id"), uid));
     return c.json({ ok: true });
   })
-  .delete("/clients/:id/uid/:uid", async (c) => {
-    const uid = checkName(c.req.param("uid"), "uid");
-    await clientWrite(c.env, c.req.param("id"), (g) => g.unbindUid(c.req.param("id"), uid));
+  // GatewayClient's unbindUid($client_id, $uid): the uid, when the path has one, is not compared
+  // (nor checked): GatewayWorker unbinds whatever uid the connection holds.
+  .on("DELETE", ["/clients/:id/uid", "/clients/:id/uid/:uid"], async (c) => {
+    await clientWrite(c.env, c.req.param("id"), (g) => g.unbindUid(c.req.param("id")));
     return c.json({ ok: true });
   })
   .post("/clients/:id/groups", async (c) => {

@@ -36,10 +36,13 @@ export class ClientOperations {
     return this.withSocket(clientId, (ws) => this.host.bind(ws, uid));
   }
 
-  /** Unbinds only when bound to `uid` (GatewayClient's unbindUid names the uid). */
-  async unbindUid(clientId: string, uid: string): Promise<OpResult> {
+  /**
+   * Unbinds whatever uid the connection holds: GatewayClient's unbindUid names a uid, but
+   * GatewayWorker's gateway ignores it (CMD_UNBIND_UID clears the connection's uid), so edgepush does too.
+   */
+  async unbindUid(clientId: string): Promise<OpResult> {
     return this.withSocket(clientId, async (ws) => {
-      if (this.connections.get(ws)?.uid === uid) await this.host.bind(ws, null);
+      if (this.connections.get(ws)?.uid != null) await this.host.bind(ws, null);
     });
   }
 
