@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { api, connect, push } from "./helpers";
-import { channelAuth, gatewayConnect, pusherConnect, pusherSubscribe } from "./gateway-helpers";
+import { channelAuth, gatewayConnect, pusherConnect, pusherRest, pusherSubscribe, PUSHER_APP_ID } from "./gateway-helpers";
 
 describe("GET /gateway (GatewayWorker mode)", () => {
   it("Should send the init frame with a client_id shaped <shard>.<digits>", async () => {
@@ -106,6 +106,25 @@ describe("GET /app/<key> (Pusher Channels)", () => {
     await b.client.closed();
     const removed = JSON.parse((await a.client.waitFor(2))[1]);
     expect(removed).toEqual({ event: "pusher_internal:member_removed", channel: "presence-p1", data: JSON.stringify({ user_id: "bob" }) });
+  });
+
+  it("Should give a late subscriber of every kind of cache channel its last event, and pusher:cache_miss before there is one", async () => {
+    const member = JSON.stringify({ user_id: "cacher" });
+    for (const prefix of ["cache-", "private-cache-", "private-encrypted-cache-", "presence-cache-"]) {
+      const channel = `${prefix}last-${Date.now()}`;
+      const subscribe = async () => {
+        const c = await pusherConnect();
+        const data = prefix.startsWith("presence-") ? member : undefined;
+        const extra: Record<string, string> = data === undefined ? {} : { channel_data: data };
+        if (prefix !== "cache-") extra.auth = await channelAuth(c.socketId, channel, data);
+        expect((await pusherSubscribe(c.client, channel, extra)).event, channel).toBe("pusher_internal:subscription_succeeded");
+        return JSON.parse((await c.client.waitFor(1))[0]) as { event: string; channel: string; data?: string };
+      };
+      expect(await subscribe()).toEqual({ event: "pusher:cache_miss", channel });
+      const sent = await pusherRest("POST", `/apps/${PUSHER_APP_ID}/events`, { body: { name: "price", channel, data: '{"eur":2}' } });
+      expect(sent.status).toBe(200);
+      expect(await subscribe(), channel).toEqual({ event: "price", channel, data: '{"eur":2}' });
+    }
   });
 
   it("Should relay a client event to the other subscribers but not echo it", async () => {

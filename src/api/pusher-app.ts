@@ -8,7 +8,7 @@ import { ApiError } from "../contract/errors";
 import type { RoomName } from "../contract/names";
 import { textMessage } from "../contract/protocol";
 import { roomStub, type Env } from "../env";
-import { channelRoom, classifyChannel } from "../gateway/pusher/channels";
+import { channelRoom, isCacheChannel } from "../gateway/pusher/channels";
 import { verifyRestRequest } from "../gateway/pusher/rest-auth";
 import type { InfoAttribute, TriggerEvent } from "../gateway/pusher/rest-schema";
 import { logEvent } from "../util/log";
@@ -71,11 +71,6 @@ export function triggerPlans(event: TriggerEvent, maxPayloadBytes: number): Push
     [...new Set(event.channels.filter((name) => isCacheChannel(name) === cache).map((name) => channelRoom(name)!))];
   const [plain, cached] = [rooms(false), rooms(true)];
   return [...(plain.length > 0 ? [plan(plain)] : []), ...(cached.length > 0 ? [plan(cached, CACHE_TTL_S)] : [])];
-}
-
-function isCacheChannel(name: string): boolean {
-  const result = classifyChannel(name);
-  return result.ok && result.channel.cache;
 }
 
 /** What `info` can tell of one channel. */

@@ -5,6 +5,7 @@
  */
 import type { GatewayName, RoomName } from "../contract/names";
 import { gatewayStub, type Env } from "../env";
+import { isCacheChannel } from "../gateway/pusher/channels";
 import type { GatewayItem, TrackChange } from "../gateway/types";
 import { errorText, logEvent } from "../util/log";
 import { RemoteSubscribers, type MemberChange } from "./remote";
@@ -14,9 +15,9 @@ export function isPresenceRoom(room: RoomName): boolean {
   return room.startsWith("group:presence-");
 }
 
-/** Pusher cache channels: a new subscriber gets the room's last event. */
+/** Pusher cache channels (every kind, as the channel rules say): a new subscriber gets the room's last event. */
 export function isCacheRoom(room: RoomName): boolean {
-  return /^group:(?:private-|presence-)?cache-/.test(room);
+  return room.startsWith("group:") && isCacheChannel(room.slice("group:".length));
 }
 
 export class GatewayLink {

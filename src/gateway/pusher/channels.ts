@@ -70,6 +70,16 @@ function classifyUserChannel(name: string): ChannelResult {
   return { ok: true, channel: { name, kind: "user", cache: false, userId } };
 }
 
+/**
+ * True for a cache channel of any kind (`cache-`, `private-cache-`, `private-encrypted-cache-`,
+ * `presence-cache-`): the one rule the room, the trigger's ttl and the subscribe answer share.
+ * @example isCacheChannel("private-encrypted-cache-prices") // true
+ */
+export function isCacheChannel(name: string): boolean {
+  const result = classifyChannel(name);
+  return result.ok && result.channel.cache;
+}
+
 /** True when `name` is a valid channel name of any kind. */
 export function isChannelName(name: unknown): name is string {
   return classifyChannel(name).ok;
