@@ -118,14 +118,37 @@ describe("GET /gateway?format=envelope: one socket for the uid and its groups (t
 });
 
 describe("GET /gateway client frames: what every connection gets", () => {
-  it("Should answer ping with pong and a bad frame with an error, keeping the socket open", async () => {
-    const { client } = await gatewayConnect();
+  it("Should answer a raw page's ping with pong and nothing else it sends, as GatewayWorker answered nothing", async () => {
+    const uid = unique("fr");
+    const { client } = await gatewayConnect(uid);
+    // The seeds' pages: a chat line, a heartbeat answer, their own join (roomId, no group), text;
+    // and edgepush frames it cannot take: a bad group, a group the token does not allow, a publish outside it, binary.
+    for (const frame of ["not json", { type: "say", roomId: "r", content: "hi" }, { type: "pong" }, { type: "join", roomId: "r" },
+      { type: "join", group: "bad name!" }, { type: "join", group: unique("no") }, { type: "publish", group: "g", data: 1 }]) {
+      client.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    }
+    client.send(new TextEncoder().encode("binary").buffer as ArrayBuffer);
     client.send("ping");
+    expect(await client.waitFor(1)).toEqual(["pong"]);
+    // Every frame above was handled before the ping's answer; a push shows nothing came in between or after.
+    await push({ uid, data: "payload" });
+    expect(await client.waitFor(2)).toEqual(["pong", "payload"]);
+    expect(client.closeCode).toBeNull();
+  });
+
+  it("Should answer an envelope connection's malformed and refused edgepush frames with an error, and frames of no edgepush type with nothing", async () => {
+    const uid = unique("fe");
+    const { client } = await envelopeSocket(uid);
+    await frameWhere(client, (f) => f.type === "joined");
+    const before = client.messages.length;
     client.send("not json");
     client.send(JSON.stringify({ type: "say", roomId: "r" }));
     client.send(JSON.stringify({ type: "join", group: "bad name!" }));
-    await client.waitFor(4);
-    expect(frames(client).map((f) => f.code ?? f)).toEqual(["pong", "bad_frame", "unknown_type", "bad_frame"]);
+    client.send(JSON.stringify({ type: "join", group: unique("no") }));
+    client.send(new TextEncoder().encode("binary").buffer as ArrayBuffer);
+    client.send("ping");
+    await client.waitFor(before + 4);
+    expect(frames(client).slice(before).map((f) => f.code ?? f)).toEqual(["bad_frame", "not_allowed", "binary_not_supported", "pong"]);
     expect(client.closeCode).toBeNull();
   });
 

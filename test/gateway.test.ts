@@ -140,13 +140,32 @@ describe("GET /app/<key> (Pusher Channels)", () => {
 });
 
 describe("gateway frame budget", () => {
-  it("Should answer a flood from one gateway connection with budget_exceeded and a 1008 close, the others untouched", async () => {
-    const flooder = await gatewayConnect();
+  it("Should close a flood from one gateway connection with 1008, saying why to those that read frames, the others untouched", async () => {
+    const raw = await gatewayConnect();
+    const envelope = await gatewayConnect(`gw-flood-${Date.now()}`, { format: "envelope" });
     const bystander = await gatewayConnect("gw-bystander");
-    for (let i = 0; i < 400; i++) flooder.client.send("{}");
-    expect(await flooder.client.closed()).toBe(1008);
-    expect(flooder.client.messages.some((m) => m.includes("budget_exceeded"))).toBe(true);
+    const before = envelope.client.messages.length;
+    for (let i = 0; i < 400; i++) {
+      raw.client.send("{}");
+      envelope.client.send("ping");
+    }
+    expect(await raw.client.closed()).toBe(1008);
+    expect(await envelope.client.closed()).toBe(1008);
+    // A raw page would alert an error frame: it only sees the close.
+    expect(raw.client.messages).toEqual([]);
+    const refusals = envelope.client.messages.slice(before).filter((m) => m !== "pong").map((m) => JSON.parse(m));
+    expect(refusals).toEqual([{ type: "error", code: "budget_exceeded", message: expect.any(String) }]);
     expect(await push({ uid: "gw-bystander", data: "still fine" })).toMatchObject({ delivered: 1 });
     expect(await bystander.client.waitFor(1)).toEqual(["still fine"]);
+  });
+
+  it("Should tell a Pusher connection of a flood and of a binary frame with pusher:error, never edgepush's error frame", async () => {
+    const binary = await pusherConnect();
+    binary.client.send(new TextEncoder().encode("binary").buffer as ArrayBuffer);
+    expect(JSON.parse((await binary.client.waitFor(1))[0])).toEqual({ event: "pusher:error", data: { code: null, message: "send text frames" } });
+    const flooder = await pusherConnect();
+    for (let i = 0; i < 400; i++) flooder.client.send('{"event":"pusher:pong","data":{}}');
+    expect(await flooder.client.closed()).toBe(1008);
+    expect(flooder.client.messages.map((m) => JSON.parse(m))).toEqual([{ event: "pusher:error", data: { code: null, message: expect.any(String) } }]);
   });
 });

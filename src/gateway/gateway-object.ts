@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "../contract/errors";
 import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
-import { CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, errorFrame, type OutboundMessage } from "../contract/protocol";
+import { CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
 import { Reporter } from "../directory/reporter";
 import type { Listing } from "../directory/types";
@@ -13,7 +13,7 @@ import { meterEntry, meterObject } from "../util/meter";
 import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
-import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS, refuse } from "./fan-out";
 import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
@@ -196,14 +196,14 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       // Before anything else: a flood costs a lookup per frame, one answer, then a 1008.
       const length = typeof message === "string" ? message.length : message.byteLength;
       if (!this.budget.spend(ws, length, now)) {
-        this.send(ws, errorFrame("budget_exceeded", this.budget.describe()));
+        refuse(this.host.send, ws, attachment, "budget_exceeded", this.budget.describe());
         return this.closeSocket(ws, CLOSE_POLICY, "over the frame budget");
       }
       const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
       if (size > this.limits.maxFrameBytes) {
         return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
       }
-      if (typeof message !== "string") return void this.send(ws, errorFrame("binary_not_supported", "send text frames"));
+      if (typeof message !== "string") return refuse(this.host.send, ws, attachment, "binary_not_supported", "send text frames");
       await HANDLERS[attachment.protocol].message(this.host, ws, attachment, message);
     } catch (err) {
       this.logError("webSocketMessage", err);

@@ -1,6 +1,6 @@
 /** What a gateway offers the protocol it carries, and what each protocol must provide. */
 import type { RoomName } from "../contract/names";
-import type { OutboundMessage } from "../contract/protocol";
+import type { ClientErrorCode, OutboundMessage } from "../contract/protocol";
 import type { Env } from "../env";
 import type { Connections } from "./connections";
 import type { GatewayAttachment, GatewayItem, Subscription, TrackReplay, TrackResult } from "./types";
@@ -40,6 +40,11 @@ export interface ProtocolHandler {
   unsubscribed?(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, room: RoomName): void;
   /** Presence changes in a room this connection subscribes to; null when it has nothing to say. */
   memberFrame?(sub: Subscription, added: boolean, member: { id: string; info: string }): string | null;
+  /**
+   * The frame telling this connection that the gateway refused a frame of it (over the frame
+   * budget, binary), in its protocol; null to say nothing (a raw GatewayWorker page).
+   */
+  refusal(attachment: GatewayAttachment, code: ClientErrorCode, message: string): string | null;
   /** The frame sent before the backend closes this connection with `code` (a Pusher `pusher:error`); null for none. */
   closeFrame?(code: number, reason: string): string | null;
 }

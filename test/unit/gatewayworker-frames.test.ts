@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { joinedFrame, leftFrame, parseGatewayFrame } from "../../src/gateway/gatewayworker/client-frames";
+import { frameData, joinedFrame, leftFrame, parseGatewayFrame } from "../../src/gateway/gatewayworker/client-frames";
 
 describe("GatewayWorker-mode client frames", () => {
   it("Should read join (with token and since), leave and publish", () => {
@@ -11,10 +11,20 @@ describe("GatewayWorker-mode client frames", () => {
     expect(parseGatewayFrame('{"type":"message"}')).toEqual({ type: "message", data: null });
   });
 
-  it("Should refuse malformed frames with the code and field that is wrong", () => {
-    expect(parseGatewayFrame("nope")).toMatchObject({ error: "bad_frame" });
-    expect(parseGatewayFrame("[1]")).toMatchObject({ error: "bad_frame" });
-    expect(parseGatewayFrame('{"type":"say"}')).toMatchObject({ error: "unknown_type" });
+  it("Should take a frame of no edgepush type as the page's own, for the backend: the JSON value, or the text when not JSON", () => {
+    expect(parseGatewayFrame("nope")).toEqual({ type: "other", data: "nope" });
+    expect(parseGatewayFrame("[1]")).toEqual({ type: "other", data: [1] });
+    expect(parseGatewayFrame("42")).toEqual({ type: "other", data: 42 });
+    expect(parseGatewayFrame('{"type":"say","roomId":"r1","content":"hi"}')).toEqual({ type: "other", data: { type: "say", roomId: "r1", content: "hi" } });
+    expect(parseGatewayFrame('{"type":"pong"}')).toEqual({ type: "other", data: { type: "pong" } });
+    expect(parseGatewayFrame('{"roomId":"r1"}')).toEqual({ type: "other", data: { roomId: "r1" } });
+    expect(frameData('{"a":1}')).toEqual({ a: 1 });
+    expect(frameData("{oops")).toBe("{oops");
+  });
+
+  it("Should refuse malformed frames of edgepush's types with the code and field that is wrong", () => {
+    // The seed's chat page sends join without a group (its roomId is for Events::onMessage).
+    expect(parseGatewayFrame('{"type":"join","roomId":"r1","userName":"Ann"}')).toMatchObject({ error: "bad_frame", message: expect.stringContaining("group") });
     expect(parseGatewayFrame('{"type":"join","group":"a b"}')).toMatchObject({ error: "bad_frame", message: expect.stringContaining("group") });
     expect(parseGatewayFrame('{"type":"join","group":"g","since":-1}')).toMatchObject({ error: "bad_frame", message: expect.stringContaining("since") });
     expect(parseGatewayFrame('{"type":"join","group":"g","since":1.5}')).toMatchObject({ error: "bad_frame" });

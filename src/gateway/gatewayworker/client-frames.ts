@@ -1,6 +1,8 @@
 /**
  * What a `/gateway` client may send: the frames edgepush's client library uses to hold one
- * socket for many groups (`join`, `leave`, `publish`). Pure: no Workers APIs.
+ * socket for many groups (`join`, `leave`, `publish`), `message` for the backend, and anything
+ * else, which is the page's own (GatewayWorker handed every frame to `Events::onMessage`).
+ * Pure: no Workers APIs.
  */
 import { NAME_RULE, isName, type RoomName } from "../../contract/names";
 import { readFrameObject, type FrameError } from "../../contract/protocol";
@@ -12,17 +14,23 @@ export type GatewayClientFrame =
   /** Like `/ws` publish: everyone in the group gets `{from, data}`. */
   | { type: "publish"; group: string; data: unknown; echo: boolean }
   /** GatewayWorker's onMessage: for the backend's webhook (`client_message`); no answer. */
-  | { type: "message"; data: unknown };
+  | { type: "message"; data: unknown }
+  /**
+   * Not an edgepush frame (not JSON, not an object, or another `type`: the seeds' `say`, `pong` …):
+   * for the backend's webhook like `message`, `data` being the whole frame (its text when not JSON); no answer.
+   */
+  | { type: "other"; data: unknown };
 
-/** Parses a client text frame; an error frame's fields when it is not one of ours. */
+/**
+ * Parses a client text frame. A frame of one of edgepush's types with a wrong field is an error
+ * frame's fields; a frame of no edgepush type is `other`.
+ */
 export function parseGatewayFrame(text: string): GatewayClientFrame | FrameError {
   const read = readFrameObject(text);
-  if (!("frame" in read)) return read;
+  if (!("frame" in read)) return { type: "other", data: frameData(text) };
   const { frame } = read;
   if (frame.type === "message") return { type: "message", data: frame.data ?? null };
-  if (frame.type !== "join" && frame.type !== "leave" && frame.type !== "publish") {
-    return { error: "unknown_type", message: `unknown frame type ${JSON.stringify(frame.type ?? null)}: send ping, message, join, leave or publish` };
-  }
+  if (frame.type !== "join" && frame.type !== "leave" && frame.type !== "publish") return { type: "other", data: frame };
   if (!isName(frame.group)) return { error: "bad_frame", message: `group: expected a group name (${NAME_RULE})` };
   if (frame.type === "leave") return { type: "leave", group: frame.group };
   if (frame.type === "publish") {
@@ -38,6 +46,15 @@ export function parseGatewayFrame(text: string): GatewayClientFrame | FrameError
     return { error: "bad_frame", message: "since: expected a non-negative integer seq" };
   }
   return { type: "join", group: frame.group, token: frame.token as string | undefined, since: since as number | null };
+}
+
+/** What the backend is told a frame said: its JSON value, or its text when it is not JSON. */
+export function frameData(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** `{"type":"joined"}`: a subscription is in place; `seq` is the room's last (replayed rows follow). */

@@ -4,15 +4,20 @@
  * all its groups, a connection may also `join` (a group its token allows, or with a grant's join
  * token), `leave` and `publish`; with `format=envelope` it is told of each room it enters or
  * leaves (`joined`/`left`), so it can resume every room by `since`.
+ *
+ * A raw connection (the seeds' pages, whose `onmessage` alerts whatever it does not know) gets
+ * nothing but its pushes and `pong`: a frame edgepush does not take goes to the backend instead,
+ * as GatewayWorker handed every frame to `Events::onMessage` and answered nothing itself.
  */
 import { roomName } from "../../contract/names";
-import { CLOSE_POLICY, PING, PONG, errorFrame } from "../../contract/protocol";
+import { CLOSE_POLICY, PING, PONG, errorFrame, type ClientErrorCode } from "../../contract/protocol";
 import { requireSecret, roomStub, safeLimits } from "../../env";
 import { verifyClientToken } from "../../contract/tokens";
 import { RateLimiter } from "../../room/rate-limit";
+import { logEvent } from "../../util/log";
 import type { GatewayHost, ProtocolHandler } from "../protocol";
 import type { GatewayAttachment } from "../types";
-import { joinedFrame, leftFrame, parseGatewayFrame, type GatewayClientFrame } from "./client-frames";
+import { frameData, joinedFrame, leftFrame, parseGatewayFrame, type GatewayClientFrame } from "./client-frames";
 import { initFrame, pushFrame } from "./codec";
 
 // Per isolate, keyed weakly by socket: hibernation forgets the windows, which only forgives.
@@ -27,10 +32,11 @@ export const gatewayWorkerHandler: ProtocolHandler = {
     // A text `ping` wakes the gateway (its free auto-response is Pusher's ping frame).
     if (text === PING) return void host.send(ws, PONG);
     const frame = parseGatewayFrame(text);
-    if ("error" in frame) return void host.send(ws, errorFrame(frame.error, frame.message));
+    const refuse: Refuse = (code, message) => refused(host, ws, attachment, text, code, message);
+    if ("error" in frame) return refuse(frame.error, frame.message);
     // GatewayWorker's onMessage: the backend hears it through its webhook.
-    if (frame.type === "message") return host.tellBackend(ws, frame.data);
-    if (frame.type === "join") return join(host, ws, attachment, frame);
+    if (frame.type === "message" || frame.type === "other") return host.tellBackend(ws, frame.data);
+    if (frame.type === "join") return join(host, ws, attachment, frame, refuse);
     if (frame.type === "leave") {
       // Answered even when it was not in the group, so the client always hears back.
       if (!(await host.unsubscribe(ws, roomName("group", frame.group))) && attachment.format === "envelope") {
@@ -38,7 +44,11 @@ export const gatewayWorkerHandler: ProtocolHandler = {
       }
       return;
     }
-    return publish(host, ws, attachment, frame);
+    return publish(host, ws, attachment, frame, refuse);
+  },
+
+  refusal(attachment, code, message) {
+    return attachment.format === "envelope" ? errorFrame(code, message) : null;
   },
 
   frame(attachment, sub, item) {
@@ -54,14 +64,27 @@ export const gatewayWorkerHandler: ProtocolHandler = {
   },
 };
 
-async function join(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: GatewayClientFrame & { type: "join" }): Promise<void> {
+/** Says no to the frame being handled (see `refused`). */
+type Refuse = (code: ClientErrorCode, message: string) => void;
+
+/**
+ * A frame edgepush does not take: an envelope connection (the client library) is told why; a raw
+ * one gets nothing (its page would alert an error frame), and the backend gets the frame as a
+ * `client_message`, as GatewayWorker's onMessage would have, with a log line saying why.
+ */
+function refused(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, text: string, code: ClientErrorCode, message: string): void {
+  if (attachment.format === "envelope") return void host.send(ws, errorFrame(code, message));
+  logEvent("gateway_frame_refused", { client_id: attachment.id, code, message });
+  host.tellBackend(ws, frameData(text));
+}
+
+async function join(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: GatewayClientFrame & { type: "join" }, refuse: Refuse): Promise<void> {
   const refusal = await joinRefusal(host, attachment, frame);
-  if (refusal) return void host.send(ws, errorFrame("not_allowed", refusal));
+  if (refusal) return refuse("not_allowed", refusal);
   try {
     await host.subscribe(ws, { room: roomName("group", frame.group) }, { since: frame.since });
   } catch (err) {
-    const message = err instanceof RangeError ? err.message : `group ${frame.group} did not answer; join again`;
-    host.send(ws, errorFrame("unavailable", message));
+    refuse("unavailable", err instanceof RangeError ? err.message : `group ${frame.group} did not answer; join again`);
   }
 }
 
@@ -83,20 +106,22 @@ async function joinRefusal(host: GatewayHost, attachment: GatewayAttachment, fra
 }
 
 /** `/ws`'s publish on a gateway connection: logged in the group, everyone gets `{from, data}`. */
-async function publish(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: GatewayClientFrame & { type: "publish" }): Promise<void> {
+async function publish(
+  host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: GatewayClientFrame & { type: "publish" }, refuse: Refuse,
+): Promise<void> {
   const room = roomName("group", frame.group);
-  if (attachment.uid === null) return void host.send(ws, errorFrame("not_allowed", "publish needs a connection bound to a uid"));
-  if (!host.connections.subscription(ws, room)) return void host.send(ws, errorFrame("not_allowed", `join group ${frame.group} before publishing to it`));
+  if (attachment.uid === null) return refuse("not_allowed", "publish needs a connection bound to a uid");
+  if (!host.connections.subscription(ws, room)) return refuse("not_allowed", `join group ${frame.group} before publishing to it`);
   const limit = safeLimits(host.env).publishRatePer10s;
   if (limiter?.limit !== limit) limiter = new RateLimiter(limit);
   const verdict = limiter.hit(ws, Date.now());
   if (verdict === "close") return host.closeSocket(ws, CLOSE_POLICY, "publish rate limit exceeded");
-  if (verdict === "warn") return void host.send(ws, errorFrame("rate_limited", `at most ${limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`));
+  if (verdict === "warn") return refuse("rate_limited", `at most ${limit} publishes per 10 s (PUBLISH_RATE_PER_10S)`);
   const dataJson = JSON.stringify({ from: attachment.uid, data: frame.data ?? null });
   const message = { id: crypto.randomUUID(), dataJson, raw: dataJson, ts: Date.now() };
   try {
     await roomStub(host.env, room).push(room, [{ message, dedupe: false, exclude: frame.echo ? undefined : [attachment.id] }]);
   } catch {
-    host.send(ws, errorFrame("unavailable", `group ${frame.group} did not answer; publish again`));
+    refuse("unavailable", `group ${frame.group} did not answer; publish again`);
   }
 }

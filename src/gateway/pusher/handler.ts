@@ -60,6 +60,11 @@ export const pusherHandler: ProtocolHandler = {
     return memberAdded(sub.channel, { userId: member.id, userInfo: JSON.parse(member.info) as unknown });
   },
 
+  // Pusher clients read `pusher:error` (pusher-js emits it as an "error" event), never edgepush's error frame.
+  refusal(_attachment, _code, message) {
+    return errorFrame(null, message);
+  },
+
   // soketi's terminate_connections: `pusher:error` with the code, then the close; clients that
   // ignore close codes (old drafts, protocol < 6) learn why from the frame.
   closeFrame(code, reason) {
