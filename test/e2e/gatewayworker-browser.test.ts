@@ -118,6 +118,32 @@ describe.skipIf(MISSING)("GatewayWorker mode in Chromium: the seed's page and th
     expect([ann, bob, eve].flatMap((p) => p.errors)).toEqual([]);
   });
 
+  it("Should alert nothing when the page itself sends what GatewayWorker handed to Events::onMessage", async () => {
+    const before = bob.alerts.length;
+    await bob.page.evaluate(async () => {
+      // The page's global `ws` (the seed assigns it without var).
+      const socket = (globalThis as unknown as { ws: { send(text: string): void; bufferedAmount: number } }).ws;
+      // The seed's chat page's frames, a heartbeat answer and text: each went to onMessage, and back came nothing.
+      for (const frame of [{ type: "say", roomId: "room1", content: "hi" }, { type: "join", roomId: "room1", userName: "Bob" }, { type: "pong" }]) {
+        socket.send(JSON.stringify(frame));
+      }
+      socket.send("hello");
+      while (socket.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 10));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // A push after them is the next alert: nothing came back for the frames.
+    const res = await fetch(`${server.url}/push`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${E2E_PUSH_SECRET}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ uid: "bob", data: { type: "sentinel" } }),
+    });
+    expect(res.status).toBe(200);
+    expect((await alerted(bob, before + 1)).slice(before)).toEqual(['{"type":"sentinel"}']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bob.alerts).toHaveLength(before + 1);
+    expect(bob.errors).toEqual([]);
+  });
+
   it("Should take a closed page offline", async () => {
     await ann.page.close();
     await until(async () => ((await backend("/online/ann")).online === false ? true : undefined), () => "ann to go offline");

@@ -59,14 +59,23 @@ describe("webhooks from gateway connections", () => {
     open.push(client);
     const clientId = (await client.json(0)).client_id as string;
     client.ws.send(JSON.stringify({ type: "message", data: { text: "from gateway" } }));
-    await receiver.until(() => find((e) => e.name === "client_message" && e.client_id === clientId), "client_message");
+    // The seeds' frames, GatewayWorker's onMessage's: whole, to the backend; the page hears nothing back.
+    client.ws.send(JSON.stringify({ type: "say", roomId: "r1", content: "hi" }));
+    client.ws.send(JSON.stringify({ type: "join", roomId: "r1" }));
+    client.ws.send("plain text");
+    const said = () => events().filter((e) => e.name === "client_message" && e.client_id === clientId);
+    await receiver.until(() => said().length === 4 || undefined, "four client_message events");
     client.ws.close(1000, "bye");
     await receiver.until(() => find((e) => e.name === "connection_closed" && e.client_id === clientId), "connection_closed");
     const of = events().filter((e) => e.client_id === clientId);
-    expect(of.map((e) => e.name)).toEqual(["connection_opened", "client_message", "connection_closed"]);
+    expect(of.map((e) => e.name)).toEqual(["connection_opened", ...Array(4).fill("client_message"), "connection_closed"]);
     expect(of[0]).toMatchObject({ uid, group: null, protocol: "gateway" });
-    expect(of[1]).toMatchObject({ uid, data: { text: "from gateway" } });
-    expect(of[2]).toMatchObject({ uid, protocol: "gateway", code: 1000 });
+    expect(of.slice(1, 5).map((e) => [e.uid, e.group, e.data])).toEqual([
+      [uid, null, { text: "from gateway" }], [uid, null, { type: "say", roomId: "r1", content: "hi" }],
+      [uid, null, { type: "join", roomId: "r1" }], [uid, null, "plain text"],
+    ]);
+    expect(of[5]).toMatchObject({ uid, protocol: "gateway", code: 1000 });
+    expect(client.messages).toHaveLength(1); // the init frame only
   });
 });
 
