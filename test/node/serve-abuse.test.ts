@@ -78,7 +78,9 @@ describe("A flood of frames from one socket", () => {
     expect(sent).toBeGreaterThan(DEFAULT_FRAMES_PER_10S + FRAMES_AFTER_CLOSE);
     expect(cutOff).toBe(true);
     expect(serving.output()).toContain('"event":"room_reset","room":"uid:flooder"');
-    expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1));
+    // A flood that got through would hold the one workerd thread for hundreds of ms; 20 ms of
+    // slack absorbs another test's process spawning during one of the two phases.
+    expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1) + 20);
     // Coming straight back, it is refused for a while (CUT_OFF_MS) instead of flooding again.
     const again = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${serving.wsUrl}/ws?token=${serveToken("flooder")}`);
