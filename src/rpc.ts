@@ -35,9 +35,10 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
 /** What the Worker, rooms and the directory call on a gateway (GatewayObject implements it). */
 export interface GatewayApi extends Rpc.DurableObjectBranded {
   deliver(room: RoomName, items: GatewayItem[]): GatewayDeliverResult;
-  /** Pushes addressed to single connections of this gateway (`{"clientId"}`); connections reached per item. */
-  deliverTo(items: RoomPushItem[]): number[];
+  /** Pushes addressed to single connections of this gateway (`{"clientId"}`); a repeated id is a duplicate. */
+  deliverTo(items: RoomPushItem[]): RoomPushResult[];
   announce(event: MemberEvent): void;
+  /** `all` pushes, from the directory, to every connection here; a repeated id is a duplicate. */
   push(name: GatewayName, items: RoomPushItem[]): RoomPushResult[];
   close(target: SocketTarget, code: number, reason: string): Promise<number>;
   /** What the gateway holds, for a directory shard checking on it. */

@@ -22,7 +22,7 @@ describe("GET /gateway (GatewayWorker mode)", () => {
     expect(await (await api("/groups/gw-g2")).json()).toEqual({ group: "gw-g2", connections: 1, uids: ["gw-u2"] });
     client.close();
     await client.closed();
-    await expect.poll(async () => ((await (await api("/online/gw-u2")).json()) as { online: boolean }).online).toBe(false);
+    await expect.poll(async () => ((await (await api("/online/gw-u2")).json()) as { online: boolean }).online, { timeout: 10_000 }).toBe(false);
   });
 
   it("Should reach one gateway connection by its clientId and no other", async () => {

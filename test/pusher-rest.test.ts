@@ -222,8 +222,12 @@ describe("POST /apps/:id/users/:user_id/terminate_connections", () => {
     await pusherSignin(other.client, other.socketId, "kept-user");
     await eventually(async () => (await push({ uid: "terminated-user", data: "probe", ttl: 0 })).delivered === 2);
     for (const c of mine) c.client.messages.length = 0;
-    // The directory lists the user's gateways once they reported; retry until both closed.
-    expect(await ok(await pusherRest("POST", `${APP}/users/terminated-user/terminate_connections`, { body: {} }))).toEqual({});
+    // The directory lists the user's gateways once they reported (just after signin): retry until both closed.
+    await eventually(async () => {
+      expect(await ok(await pusherRest("POST", `${APP}/users/terminated-user/terminate_connections`, { body: {} }))).toEqual({});
+      await sleep(50);
+      return mine.every((c) => c.client.closeCode !== null);
+    });
     for (const c of mine) {
       expect(await c.client.closed()).toBe(4009);
       expect(JSON.parse(c.client.messages[0])).toEqual({ event: "pusher:error", data: { code: 4009, message: "You got disconnected by the app." } });

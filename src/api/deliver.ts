@@ -70,19 +70,14 @@ async function sendBroadcast(env: Env, batch: Batch, tallies: BroadcastTally[]):
 async function sendToRoom(env: Env, room: RoomName | GatewayName, batch: Batch, tallies: BroadcastTally[]): Promise<void> {
   let results: RoomPushResult[];
   try {
-    results = isGatewayName(room) ? await toGateway(env, room, batch.items) : await roomStub(env, room).push(room, batch.items);
+    // A gateway connection's clientId: live only, like a `/ws` socket's; the gateway keeps its ids.
+    results = isGatewayName(room) ? await gatewayStub(env, room).deliverTo(batch.items) : await roomStub(env, room).push(room, batch.items);
   } catch (err) {
     logEvent("push_failed", { room, messages: batch.items.length, error: errorText(err) }, "error");
     for (const owner of batch.owners) tallies[owner].failed++;
     return;
   }
   results.forEach((result, i) => addTally(tallies[batch.owners[i]], tallyOf(result)));
-}
-
-// Pushes to gateway connections by clientId: live only, like a `/ws` socket's.
-async function toGateway(env: Env, gateway: GatewayName, items: RoomPushItem[]): Promise<RoomPushResult[]> {
-  const delivered = await gatewayStub(env, gateway).deliverTo(items);
-  return delivered.map((n) => ({ delivered: n, queued: false, duplicate: false }));
 }
 
 function answer(plan: PushPlan, tally: BroadcastTally): DeliveryResult {

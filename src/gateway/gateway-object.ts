@@ -18,6 +18,7 @@ import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
 import { RoomLinks } from "./room-links";
+import { SeenIds } from "./seen-ids";
 import { Subscriptions } from "./subscriptions";
 import { FrameBudget } from "../room/frame-budget";
 import { Webhooks } from "../webhooks/webhooks";
@@ -51,6 +52,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private alarmAt: number | null = null;
   private readonly hooks: Webhooks;
   private readonly budget: FrameBudget<WebSocket>;
+  /** Backend ids of the pushes addressed to this gateway (clientId, all): a repeat is not sent again. */
+  private readonly seen: SeenIds;
 
   constructor(ctx: DurableObjectState, env: Env) {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
@@ -77,6 +80,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
     const links = new RoomLinks(ctx.storage.sql, env, this.name);
+    this.seen = new SeenIds(ctx.storage.sql);
     this.subs = new Subscriptions(this.connections, links, (work) => ctx.waitUntil(work), () => this.host);
     this.ops = new ClientOperations(ctx.storage.sql, this.host, (id) => ctx.getWebSockets(`c:${id}`));
     const directory = safeDirectoryConfig(env);
@@ -110,17 +114,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     return { delivered, subscribed: this.connections.inRoom(room).size > 0 };
   }
 
-  deliverTo(items: RoomPushItem[]): number[] {
-    return items.map((item) => this.direct(item, this.ctx.getWebSockets(`c:${item.clientId}`)));
+  deliverTo(items: RoomPushItem[]): RoomPushResult[] {
+    return this.seen.deliverOnce(items, (item) => `${item.clientId}|${item.message.id}`,
+      (item) => this.direct(item, this.ctx.getWebSockets(`c:${item.clientId}`)));
   }
 
   /** `all` pushes, from the directory: every connection that has a frame for them. */
   push(_name: GatewayName, items: RoomPushItem[]): RoomPushResult[] {
-    return items.map((item) => ({
-      delivered: this.direct(item, [...this.connections.entries()].map(([ws]) => ws)),
-      queued: false,
-      duplicate: false,
-    }));
+    return this.seen.deliverOnce(items, (item) => `all|${item.message.id}`,
+      (item) => this.direct(item, [...this.connections.entries()].map(([ws]) => ws)));
   }
 
   announce(event: MemberEvent): void {

@@ -11,8 +11,9 @@ export const BUDGET_WINDOW_MS = 10_000;
  */
 export const FRAMES_AFTER_CLOSE = 200;
 /**
- * Error frames one connection is answered per window. Each answer is a send (tens of µs in
- * workerd); a client that keeps sending frames edgepush refuses is broken or hostile.
+ * Error frames one connection is answered per window; the rest of the window's refused frames go
+ * unanswered. Each answer is a send (tens of µs in workerd) into a buffer a flooding client may
+ * never read: the answers a flood costs stay bounded while the socket stays open.
  */
 export const ANSWERS_PER_WINDOW = 100;
 

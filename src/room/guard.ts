@@ -7,7 +7,7 @@ import { CLOSE_POLICY, CLOSE_TOO_SLOW, errorFrame } from "../contract/protocol";
 import type { Limits } from "../env";
 import { logEvent } from "../util/log";
 import { processSockets, serverFull } from "./capacity";
-import { ANSWERS_PER_WINDOW, BUDGET_WINDOW_MS, FrameBudget } from "./frame-budget";
+import { FrameBudget } from "./frame-budget";
 import { OutboundMeter } from "./outbound";
 import type { SocketMap } from "./roster";
 import type { SocketAttachment } from "./types";
@@ -57,10 +57,13 @@ export class SocketGuard {
     return false;
   }
 
-  /** Sends an error frame to a refused frame's sender; past ANSWERS_PER_WINDOW of them it is closed (1008). */
+  /**
+   * Sends an error frame to a refused frame's sender. Past ANSWERS_PER_WINDOW of them in a window
+   * the rest go unanswered (the socket stays open, as the contract has it); the frame budget, not
+   * this, closes a flood.
+   */
   answer(ws: WebSocket, frame: string): void {
-    if (!this.budget.answer(ws)) return this.refuse(ws, `over ${ANSWERS_PER_WINDOW} refused frames per ${BUDGET_WINDOW_MS / 1000} s`);
-    ws.send(frame);
+    if (this.budget.answer(ws)) ws.send(frame);
   }
 
   /** The 429 for a uid this room cut off for flooding, or null. */

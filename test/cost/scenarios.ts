@@ -53,7 +53,7 @@ export async function reconnect(uid: string): Promise<EventCost> {
   const first = await connect(uid);
   return measure(async () => {
     first.client.close();
-    await sleep(100);
+    await first.client.closed(); // the room has seen the close before the new socket comes
     const again = await connect(uid);
     again.client.close();
     await sleep(100);

@@ -57,6 +57,27 @@ describe("wrangler dev end to end", () => {
     b.ws.close();
   });
 
+  it("Should keep a socket open past 100 malformed frames in 10 s, answering the first 100 and then none", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const token = await sign({ sub: "e2e-malformed", exp }, E2E_TOKEN_SECRET, "HS256");
+    const client = await open(`${server.wsUrl}/ws?token=${token}`);
+    await client.next(1); // init
+    let closed = false;
+    client.ws.addEventListener("close", () => (closed = true));
+    // Under the frame budget (2000 per 10 s by default), over the 100 answers per window.
+    for (let i = 0; i < 300; i++) client.ws.send(i % 2 ? "{}" : "not json");
+    await client.next(101);
+    const sentinel = `after-${Date.now()}`;
+    expect(await (await push({ uid: "e2e-malformed", data: sentinel, ttl: 0 })).json()).toMatchObject({ delivered: 1 });
+    await client.next(102);
+    await new Promise((r) => setTimeout(r, 100));
+    const frames = client.messages.slice(1).map((m) => JSON.parse(m));
+    expect(frames.slice(0, 100).every((f) => f.type === "error" && ["bad_frame", "unknown_type"].includes(f.code))).toBe(true);
+    expect(frames.slice(100)).toEqual([expect.objectContaining({ type: "push", data: sentinel })]);
+    expect({ closed, state: client.ws.readyState }).toEqual({ closed: false, state: WebSocket.OPEN });
+    client.ws.close();
+  });
+
   it("Should refuse a connection without a valid token with 401", async () => {
     const res = await rawUpgrade(`${server.url}/ws?token=bad`);
     expect(res.status).toBe(401);

@@ -62,6 +62,17 @@ describe("the pusher SDK against edgepush", () => {
     expect(await none.json()).toEqual({ channels: {} });
   });
 
+  it("Should stop listing a channel with GET /channels as soon as its last subscriber leaves", async () => {
+    const pusher = await connect("v1");
+    await subscribed(pusher, "sdk-vacate");
+    const listed = async () =>
+      Object.keys(((await (await suite.sdk.get({ path: "/channels", params: { filter_by_prefix: "sdk-vacate" } })).json()) as any).channels);
+    await until(async () => (await listed()).includes("sdk-vacate"), "the directory to list the channel");
+    pusher.unsubscribe("sdk-vacate");
+    await until(async () => !((await (await suite.sdk.get({ path: "/channels/sdk-vacate", params: {} })).json()) as any).occupied, "the room to empty");
+    expect(await listed()).toEqual([]);
+  });
+
   it("Should answer one channel's state and a presence channel's users", async () => {
     await presenceMembers(["h1", "h2", "h2"], "presence-sdk-one");
     const res = await suite.sdk.get({ path: "/channels/presence-sdk-one", params: { info: "user_count,subscription_count" } });

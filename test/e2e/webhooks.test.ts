@@ -156,10 +156,12 @@ describe("webhooks in Pusher's format", () => {
     const pusherEvents = () => receiver.deliveries.filter((d) => d.path === "/pusher").flatMap((d) => JSON.parse(d.body).events);
     await receiver.until(() => pusherEvents().some((e) => e.name === "member_added" && e.channel === channel), "member_added");
     client.ws.close(1000);
-    await receiver.until(() => pusherEvents().some((e) => e.name === "channel_vacated" && e.channel === channel), "channel_vacated");
     // Channel events come from the channel's directory shard, member events from the user's:
-    // each kind is in order, the two kinds need not be.
-    const ours = pusherEvents().filter((e) => e.channel === channel);
+    // each kind is in order, the two kinds need not be (so wait for both last ones).
+    const mine = () => pusherEvents().filter((e) => e.channel === channel);
+    await receiver.until(() => mine().some((e) => e.name === "channel_vacated") && mine().some((e) => e.name === "member_removed"),
+      "channel_vacated and member_removed");
+    const ours = mine();
     expect(ours.filter((e) => e.name.startsWith("channel_"))).toEqual([{ name: "channel_occupied", channel }, { name: "channel_vacated", channel }]);
     expect(ours.filter((e) => e.name.startsWith("member_"))).toEqual([
       { name: "member_added", channel, user_id: uid }, { name: "member_removed", channel, user_id: uid },
@@ -207,7 +209,8 @@ describe("webhooks never slow the push path", () => {
     receiver.mode = { kind: "ok" };
     console.log(`push median ${healthy.push.toFixed(1)} ms healthy, ${dead.push.toFixed(1)} ms dead; connect ${healthy.connect.toFixed(1)} / ${dead.connect.toFixed(1)} ms; ${hung} deliveries hung`);
     expect(hung).toBeGreaterThan(0); // the dead receiver really was being called
-    expect(dead.push).toBeLessThan(Math.max(healthy.push * 2, healthy.push + 25));
-    expect(dead.connect).toBeLessThan(Math.max(healthy.connect * 2, healthy.connect + 50));
+    // Waiting on the dead receiver would cost DELIVERY_TIMEOUT_MS (10 s); a busy machine costs tens of ms.
+    expect(dead.push).toBeLessThan(2 * healthy.push + 250);
+    expect(dead.connect).toBeLessThan(2 * healthy.connect + 500);
   });
 });

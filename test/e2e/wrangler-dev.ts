@@ -27,20 +27,30 @@ export async function backendPush(server: DevServer, body: unknown): Promise<Rec
   return answer;
 }
 
+/** Ports this process handed out: one is bound seconds after it is drawn, so never draw it twice. */
+const handed = new Set<number>();
+
 /**
  * A free TCP port on 127.0.0.1, drawn at random below the ephemeral range (32768+ on Linux): a port
  * the kernel hands out for `listen(0)` could go to a parallel test file's process (or to another
- * wrangler's internal sockets) before the server this port is meant for binds it.
+ * wrangler's internal sockets) before the server this port is meant for binds it. Each vitest
+ * worker draws from its own band of 3,000 (concurrent files have distinct VITEST_POOL_IDs), so two
+ * files starting servers at once never draw the same port.
  */
 export async function freePort(): Promise<number> {
+  const band = (Number(process.env.VITEST_POOL_ID ?? 1) - 1) % 4;
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = 20_000 + band * 3_000 + Math.floor(Math.random() * 3_000);
+    if (handed.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer();
       server.once("error", () => resolve(false));
       server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-    if (free) return port;
+    if (free) {
+      handed.add(port);
+      return port;
+    }
   }
 }
 

@@ -73,7 +73,7 @@ describe("EdgePushClient with transport: gateway", () => {
     await Promise.all([client.join(stay), client.join(go)]);
     client.leave(go);
     expect(await events.close.next()).toEqual({ group: go, code: 1000, reason: "left", willReconnect: false });
-    await vi.waitFor(async () => expect((await backend("GET", `/groups/${go}`)).connections).toBe(0));
+    await vi.waitFor(async () => expect((await backend("GET", `/groups/${go}`)).connections).toBe(0), { timeout: 10_000 });
     expect(await push({ group: go, data: "gone", ttl: 0 })).toMatchObject({ delivered: 0 });
     await push({ group: stay, data: "still" });
     expect((await events.message.next()).data).toBe("still");
@@ -140,9 +140,9 @@ describe("EdgePushClient with transport: gateway", () => {
     const frames: string[] = [];
     ws.on("message", (data) => frames.push(String(data)));
     await new Promise((resolve) => ws.once("open", resolve));
-    await vi.waitFor(() => expect(frames.some((f) => f.includes('"joined"'))).toBe(true));
+    await vi.waitFor(() => expect(frames.some((f) => f.includes('"joined"'))).toBe(true), { timeout: 10_000 });
     ws.send(GATEWAY_PING);
-    await vi.waitFor(() => expect(frames.at(-1)).toBe('{"event":"pusher:pong","data":{}}'));
+    await vi.waitFor(() => expect(frames.at(-1)).toBe('{"event":"pusher:pong","data":{}}'), { timeout: 10_000 });
     ws.close(1000);
   });
 });

@@ -8,8 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { EdgePushClient } from "../../client";
 import { CLOSE_TOO_SLOW } from "../../src/contract/protocol";
-import { ANSWERS_PER_WINDOW, FRAMES_AFTER_CLOSE } from "../../src/room/frame-budget";
+import { FRAMES_AFTER_CLOSE } from "../../src/room/frame-budget";
 import { buildOnce, median, servePush, serveToken, startServing, type Serving } from "./serve-helpers";
+
+/** CLIENT_FRAMES_PER_10S unset, as under `npm run serve` (src/env.ts). */
+const DEFAULT_FRAMES_PER_10S = 2000;
 
 let serving: Serving;
 
@@ -70,12 +73,14 @@ describe("A flood of frames from one socket", () => {
     burst();
     const during = median(await latencies(bystander, "bystander", 40));
     flooding = false;
-    // More frames than it is answered (then closed) and the grace after its close went out, and
-    // the server cut the flooder off (it never read the close, so only a reset stops it).
-    expect(sent).toBeGreaterThan(ANSWERS_PER_WINDOW + FRAMES_AFTER_CLOSE);
+    // More frames than the budget (then closed) and the grace after its close went out, and the
+    // server cut the flooder off (it never read the close, so only a reset stops it).
+    expect(sent).toBeGreaterThan(DEFAULT_FRAMES_PER_10S + FRAMES_AFTER_CLOSE);
     expect(cutOff).toBe(true);
     expect(serving.output()).toContain('"event":"room_reset","room":"uid:flooder"');
-    expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1));
+    // A flood that got through would hold the one workerd thread for hundreds of ms; 20 ms of
+    // slack absorbs another test's process spawning during one of the two phases.
+    expect(during).toBeLessThanOrEqual(3 * Math.max(quiet, 1) + 20);
     // Coming straight back, it is refused for a while (CUT_OFF_MS) instead of flooding again.
     const again = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${serving.wsUrl}/ws?token=${serveToken("flooder")}`);

@@ -8,6 +8,7 @@ import { classifyChannel, isChannelName } from "../../gateway/pusher/channels";
 import {
   parseBatchBody, parseChannelQuery, parseChannelsQuery, parseEventsBody, type InfoAttribute, type SchemaResult, type TriggerEvent,
 } from "../../gateway/pusher/rest-schema";
+import { mapLimit } from "../../util/async";
 import { errorText, logEvent } from "../../util/log";
 import { deliver } from "../deliver";
 import { parseJsonText, type AppContext } from "../http";
@@ -17,8 +18,10 @@ import { channelAttributes, requirePusherApp, signedRequest, triggerPlans, witho
 /** Pages of the directory's group listing read for one `GET /apps/:id/channels`. */
 const LIST_PAGE = 1000;
 const MAX_LIST_PAGES = 100;
-/** Rooms asked for their counts at once when a listing wants `user_count`. */
+/** Rooms asked for their counts at once when a listing confirms its channels or wants `user_count`. */
 const COUNT_CONCURRENCY = 50;
+/** Up to this many listed channels, each is confirmed by its room (a request each: Workers cap subrequests). */
+const MAX_CONFIRMED = 500;
 /** What a terminated connection is told; pusher-js does not reconnect after 4009 (soketi's choice). */
 const TERMINATED_REASON = "You got disconnected by the app.";
 
@@ -57,12 +60,14 @@ export const pusherRestRoutes = new Hono<{ Bindings: Env }>()
     const names = await occupiedChannels(c.env, prefix);
     const channels: Record<string, { user_count?: number }> = {};
     for (const name of names) channels[name] = {};
-    if (info.includes("user_count")) {
-      for (let i = 0; i < names.length; i += COUNT_CONCURRENCY) {
-        await Promise.all(names.slice(i, i + COUNT_CONCURRENCY).map(async (name) => {
-          channels[name] = withoutOccupied(await attributes(c.env, name, info));
-        }));
-      }
+    // The directory may still list a channel that emptied a moment ago (it learns of closes when it
+    // checks): a listing small enough is confirmed by each channel's room, which is exact.
+    if (info.includes("user_count") || names.length <= MAX_CONFIRMED) {
+      await mapLimit(names, COUNT_CONCURRENCY, async (name) => {
+        const attrs = await attributes(c.env, name, info);
+        if (attrs.occupied) channels[name] = withoutOccupied(attrs);
+        else delete channels[name];
+      });
     }
     return c.json({ channels });
   })
