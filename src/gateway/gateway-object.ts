@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, errorBody } from "../contract/errors";
-import { newGatewayClientId, roomName, type GatewayName, type RoomName } from "../contract/names";
-import { CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, type OutboundMessage } from "../contract/protocol";
+import { roomName, type GatewayName, type RoomName } from "../contract/names";
+import { CLOSE_INTERNAL, type OutboundMessage } from "../contract/protocol";
 import { safeDirectoryConfig } from "../directory/config";
 import { Reporter } from "../directory/reporter";
 import type { Listing } from "../directory/types";
@@ -10,10 +10,10 @@ import type { RoomPushItem, RoomPushResult, SocketTarget } from "../room/types";
 import type { GatewayApi } from "../rpc";
 import { errorText, logEvent } from "../util/log";
 import { meterEntry, meterObject } from "../util/meter";
-import { utf8Length } from "../util/text";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
-import { announceMember, deliverDirect, deliverToRoom, HANDLERS, refuse } from "./fan-out";
+import { admitFrame, admitUpgrade, groupsOf, type FrameGate } from "./admission";
+import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
 import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
@@ -22,11 +22,7 @@ import { SeenIds } from "./seen-ids";
 import { Subscriptions } from "./subscriptions";
 import { FrameBudget } from "../room/frame-budget";
 import { Webhooks } from "../webhooks/webhooks";
-import {
-  GATEWAY_HEADER,
-  type ClientInfo, type GatewayAttachment, type GatewayDeliverResult, type GatewayItem, type GatewayProtocol,
-  type MemberEvent, type OpResult, type TrackReplay,
-} from "./types";
+import type { ClientInfo, GatewayDeliverResult, GatewayItem, MemberEvent, OpResult, TrackReplay } from "./types";
 
 /** A report a shard missed is retried this soon by the gateway's alarm. */
 const RETRY_MS = 5_000;
@@ -51,7 +47,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly pinged = new Map<WebSocket, number>();
   private alarmAt: number | null = null;
   private readonly hooks: Webhooks;
-  private readonly budget: FrameBudget<WebSocket>;
+  private readonly gate: FrameGate;
   /** Backend ids of the pushes addressed to this gateway (clientId, all): a repeat is not sent again. */
   private readonly seen: SeenIds;
 
@@ -59,7 +55,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
     super(ctx, (env = meterObject(ctx, env, "GatewayObject")));
     this.limits = safeLimits(env);
-    this.budget = new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s });
     // Pusher's ping is answered by the runtime without waking the gateway.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSHER_PING, PUSHER_PONG));
     this.name = (ctx.id.name ?? "gw:0") as GatewayName;
@@ -78,6 +73,12 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       tellBackend: (ws, data, channel) => this.tellBackend(ws, data, channel),
       send: (ws, text) => this.send(ws, text),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
+    };
+    this.gate = {
+      budget: new FrameBudget({ frames: this.limits.clientFramesPer10s, bytes: this.limits.clientBytesPer10s }),
+      maxFrameBytes: this.limits.maxFrameBytes,
+      send: this.host.send,
+      closeSocket: this.host.closeSocket,
     };
     const links = new RoomLinks(ctx.storage.sql, env, this.name);
     this.seen = new SeenIds(ctx.storage.sql);
@@ -195,18 +196,9 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       if (!attachment) return;
       const now = Date.now();
       this.heard.set(ws, now);
-      // Before anything else: a flood costs a lookup per frame, one answer, then a 1008.
-      const length = typeof message === "string" ? message.length : message.byteLength;
-      if (!this.budget.spend(ws, length, now)) {
-        refuse(this.host.send, ws, attachment, "budget_exceeded", this.budget.describe());
-        return this.closeSocket(ws, CLOSE_POLICY, "over the frame budget");
-      }
-      const size = typeof message === "string" ? utf8Length(message) : message.byteLength;
-      if (size > this.limits.maxFrameBytes) {
-        return this.closeSocket(ws, CLOSE_TOO_BIG, `frame over MAX_FRAME_BYTES (${this.limits.maxFrameBytes})`);
-      }
-      if (typeof message !== "string") return refuse(this.host.send, ws, attachment, "binary_not_supported", "send text frames");
-      await HANDLERS[attachment.protocol].message(this.host, ws, attachment, message);
+      const text = admitFrame(this.gate, ws, attachment, message, now);
+      if (text === null) return;
+      await HANDLERS[attachment.protocol].message(this.host, ws, attachment, text);
     } catch (err) {
       this.logError("webSocketMessage", err);
     }
@@ -280,33 +272,15 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private async accept(request: Request): Promise<Response> {
-    const headers = request.headers;
-    const protocol = headers.get(GATEWAY_HEADER.protocol) as GatewayProtocol | null;
-    if (protocol !== "pusher" && protocol !== "gateway") throw new ApiError(400, "bad_request", "not a gateway upgrade");
-    if (this.connections.size >= this.limits.maxSocketsPerRoom) {
-      throw new ApiError(503, "room_full", `gateway ${this.name} holds MAX_SOCKETS_PER_ROOM (${this.limits.maxSocketsPerRoom}) sockets`);
-    }
-    const shard = Number(this.name.slice(3));
-    const groups = parseGroups(headers.get(GATEWAY_HEADER.groups));
-    const attachment: GatewayAttachment = {
-      id: newGatewayClientId(shard),
-      protocol,
-      uid: null,
-      format: headers.get(GATEWAY_HEADER.format) === "envelope" ? "envelope" : "raw",
-      subs: [],
-      connectedAt: Date.now(),
-    };
-    if (protocol === "gateway" && groups.length > 0) attachment.grants = groups;
+    const { attachment, groups, autojoin, uid, replay } = admitUpgrade(request.headers, this.name, this.connections.size, this.limits);
+    const protocol = attachment.protocol;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
     if (protocol === "pusher") this.scheduleAlarm(Date.now() + activityTimeoutS(this.env) * 1000);
-    // Envelope connections (the client library) resume their uid room like a `/ws` socket.
-    const since = headers.get(GATEWAY_HEADER.since);
-    const replay = attachment.format === "envelope" ? { since: since === null ? null : Number(since) } : undefined;
-    await this.join(server, headers.get(GATEWAY_HEADER.uid), headers.get(GATEWAY_HEADER.autojoin) === "0" ? [] : groups, replay);
+    await this.join(server, uid, autojoin ? groups : [], replay);
     const joined = this.connections.get(server);
     if (joined) this.hooks.opened({ client_id: joined.id, uid: joined.uid, group: null, protocol, groups: groupsOf(joined) });
     this.reportUids([joined?.uid ?? null], true);
@@ -363,14 +337,4 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private logError(method: string, err: unknown): void {
     logEvent("gateway_error", { class: "GatewayObject", gateway: this.name, method, error: errorText(err) }, "error");
   }
-}
-
-function parseGroups(header: string | null): string[] {
-  if (!header) return [];
-  const value = JSON.parse(header) as unknown;
-  return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
-}
-
-function groupsOf(attachment: GatewayAttachment): string[] {
-  return attachment.subs.filter((s) => s.room.startsWith("group:")).map((s) => s.room.slice("group:".length));
 }
