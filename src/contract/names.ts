@@ -104,3 +104,13 @@ export function gatewayOfClientId(clientId: unknown): number | null {
 export function isClientId(clientId: unknown): clientId is string {
   return roomOfClientId(clientId) !== null || gatewayOfClientId(clientId) !== null;
 }
+
+/**
+ * Pusher's cache channels of every kind (`cache-`, `private-cache-`, `private-encrypted-cache-`,
+ * `presence-cache-`): a new subscriber gets the channel's last event. The one rule the rooms (which
+ * keep that event) and the Pusher tier (which answers with it, or `pusher:cache_miss`) share.
+ * @example isCacheChannelName("private-encrypted-cache-prices") // true
+ */
+export function isCacheChannelName(name: string): boolean {
+  return /^(?:private-encrypted-|private-|presence-)?cache-/.test(name);
+}

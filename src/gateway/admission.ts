@@ -4,11 +4,12 @@
  */
 import { ApiError } from "../contract/errors";
 import { newGatewayClientId, type GatewayName } from "../contract/names";
-import { CLOSE_POLICY, CLOSE_TOO_BIG } from "../contract/protocol";
+import { CLOSE_POLICY, CLOSE_TOO_BIG, type ClientErrorCode } from "../contract/protocol";
 import type { Limits } from "../env";
 import type { FrameBudget } from "../room/frame-budget";
+import { logEvent } from "../util/log";
 import { utf8Length } from "../util/text";
-import { refuse, type Send } from "./fan-out";
+import { HANDLERS, type Send } from "./fan-out";
 import { GATEWAY_HEADER, type GatewayAttachment, type GatewayProtocol } from "./types";
 
 /** A forwarded upgrade's new connection, before it is accepted; throws the ApiError to answer. */
@@ -59,7 +60,7 @@ export function admitFrame(gate: FrameGate, ws: WebSocket, attachment: GatewayAt
   // Before anything else: a flood costs a lookup per frame, one answer, then a 1008.
   const length = typeof message === "string" ? message.length : message.byteLength;
   if (!gate.budget.spend(ws, length, now)) {
-    refuse(gate.send, ws, attachment, "budget_exceeded", gate.budget.describe());
+    tellRefused(gate.send, ws, attachment, "budget_exceeded", gate.budget.describe());
     gate.closeSocket(ws, CLOSE_POLICY, "over the frame budget");
     return null;
   }
@@ -69,15 +70,31 @@ export function admitFrame(gate: FrameGate, ws: WebSocket, attachment: GatewayAt
     return null;
   }
   if (typeof message !== "string") {
-    refuse(gate.send, ws, attachment, "binary_not_supported", "send text frames");
+    refuseFrame(gate, ws, attachment, "binary_not_supported", "send text frames");
     return null;
   }
   return message;
 }
 
+/**
+ * Refuses a frame `ws` sent (after `admitFrame` counted it): its first ANSWERS_PER_WINDOW refusals
+ * of a window are told (or, on a raw page, logged); the rest go unanswered, so a client that keeps
+ * sending frames edgepush refuses costs a bounded number of sends and log lines.
+ */
+export function refuseFrame(gate: FrameGate, ws: WebSocket, attachment: GatewayAttachment, code: ClientErrorCode, message: string): void {
+  if (gate.budget.answer(ws)) tellRefused(gate.send, ws, attachment, code, message);
+}
+
 /** The groups a connection is joined to, for webhooks. */
 export function groupsOf(attachment: GatewayAttachment): string[] {
   return attachment.subs.filter((s) => s.room.startsWith("group:")).map((s) => s.room.slice("group:".length));
+}
+
+/** A refusal in the connection's protocol (Pusher's `pusher:error`, edgepush's error frame), or a log line for a raw page. */
+function tellRefused(send: Send, ws: WebSocket, attachment: GatewayAttachment, code: ClientErrorCode, message: string): void {
+  const frame = HANDLERS[attachment.protocol].refusal(attachment, code, message);
+  if (frame !== null) send(ws, frame);
+  else logEvent("gateway_frame_refused", { client_id: attachment.id, code, message });
 }
 
 function parseGroups(header: string | null): string[] {

@@ -3,14 +3,12 @@
  * to single connections or to all, and presence announcements; each in its connection's protocol.
  */
 import type { RoomName } from "../contract/names";
-import type { ClientErrorCode } from "../contract/protocol";
 import type { RoomPushItem } from "../room/types";
 import type { Connections } from "./connections";
 import { gatewayWorkerHandler } from "./gatewayworker/handler";
 import type { ProtocolHandler } from "./protocol";
 import { pusherHandler } from "./pusher/handler";
-import type { GatewayAttachment, GatewayItem, GatewayProtocol, MemberEvent } from "./types";
-import { logEvent } from "../util/log";
+import type { GatewayItem, GatewayProtocol, MemberEvent } from "./types";
 
 export const HANDLERS: Record<GatewayProtocol, ProtocolHandler> = { pusher: pusherHandler, gateway: gatewayWorkerHandler };
 
@@ -46,16 +44,6 @@ export function deliverToRoom(
     }
     return n;
   });
-}
-
-/**
- * Tells a connection, in its protocol, that the gateway refused a frame of it (Pusher's
- * `pusher:error`, edgepush's error frame); a raw GatewayWorker page is told nothing, and the log says why.
- */
-export function refuse(send: Send, ws: WebSocket, attachment: GatewayAttachment, code: ClientErrorCode, message: string): void {
-  const frame = HANDLERS[attachment.protocol].refusal(attachment, code, message);
-  if (frame !== null) send(ws, frame);
-  else logEvent("gateway_frame_refused", { client_id: attachment.id, code, message });
 }
 
 /** A push with no room (`all`, or a clientId): every given socket that has a frame for it. */

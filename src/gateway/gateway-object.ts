@@ -12,7 +12,7 @@ import { errorText, logEvent } from "../util/log";
 import { meterEntry, meterObject } from "../util/meter";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
-import { admitFrame, admitUpgrade, groupsOf, type FrameGate } from "./admission";
+import { admitFrame, admitUpgrade, groupsOf, refuseFrame, type FrameGate } from "./admission";
 import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
 import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
@@ -72,6 +72,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
       clientEvent: (ws, room, message) => this.clientEvent(ws, room, message),
       tellBackend: (ws, data, channel) => this.tellBackend(ws, data, channel),
       send: (ws, text) => this.send(ws, text),
+      refuse: (ws, attachment, code, message) => refuseFrame(this.gate, ws, attachment, code, message),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     };
     this.gate = {

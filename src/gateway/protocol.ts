@@ -23,6 +23,11 @@ export interface GatewayHost {
   /** A message for the backend (a `{"type":"message"}` frame, or a Pusher client event on `channel`). */
   tellBackend(ws: WebSocket, data: unknown, channel?: { group: string; event: string }): void;
   send(ws: WebSocket, text: string): boolean;
+  /**
+   * Tells `ws`, in its protocol, that a frame of it was refused (a raw GatewayWorker page is told
+   * nothing and the log says why); at most ANSWERS_PER_WINDOW times per budget window.
+   */
+  refuse(ws: WebSocket, attachment: GatewayAttachment, code: ClientErrorCode, message: string): void;
   closeSocket(ws: WebSocket, code: number, reason: string): void;
 }
 

@@ -3,9 +3,8 @@
  * forwards the room's messages to those gateways (one RPC per gateway), and announces presence
  * members as they come and go. The room never learns which protocol a subscriber speaks.
  */
-import type { GatewayName, RoomName } from "../contract/names";
+import { isCacheChannelName, type GatewayName, type RoomName } from "../contract/names";
 import { gatewayStub, type Env } from "../env";
-import { isCacheChannel } from "../gateway/pusher/channels";
 import type { GatewayItem, TrackChange } from "../gateway/types";
 import { errorText, logEvent } from "../util/log";
 import { RemoteSubscribers, type MemberChange } from "./remote";
@@ -17,7 +16,7 @@ export function isPresenceRoom(room: RoomName): boolean {
 
 /** Pusher cache channels (every kind, as the channel rules say): a new subscriber gets the room's last event. */
 export function isCacheRoom(room: RoomName): boolean {
-  return room.startsWith("group:") && isCacheChannel(room.slice("group:".length));
+  return room.startsWith("group:") && isCacheChannelName(room.slice("group:".length));
 }
 
 export class GatewayLink {

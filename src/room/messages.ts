@@ -1,7 +1,8 @@
 /**
  * A room's messages: pushes, client publishes and gateway client events fanned out to the room's
- * own sockets and its gateways, each logged (one row) for replay, and the replay a connection is
- * owed when it arrives. RoomObject decides when; this decides what goes where.
+ * own sockets and its gateways (pushes with a ttl and publishes logged, one row each, for replay;
+ * client events and clientId pushes live only), and the replay a connection is owed when it
+ * arrives. RoomObject decides when; this decides what goes where.
  */
 import type { RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, envelope, type OutboundMessage } from "../contract/protocol";

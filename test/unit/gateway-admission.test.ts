@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readLimits, type Env } from "../../src/env";
-import { admitFrame, admitUpgrade, groupsOf, type FrameGate } from "../../src/gateway/admission";
+import { admitFrame, admitUpgrade, groupsOf, refuseFrame, type FrameGate } from "../../src/gateway/admission";
 import { GATEWAY_HEADER, type GatewayAttachment } from "../../src/gateway/types";
-import { FrameBudget } from "../../src/room/frame-budget";
+import { ANSWERS_PER_WINDOW, BUDGET_WINDOW_MS, FrameBudget } from "../../src/room/frame-budget";
 
 const limits = readLimits({} as Env);
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -71,5 +71,20 @@ describe("groupsOf", () => {
   it("Should name the group rooms only", () => {
     const subs = [{ room: "group:a" }, { room: "uid:u" }, { room: "group:b" }] as GatewayAttachment["subs"];
     expect(groupsOf({ ...({} as GatewayAttachment), subs })).toEqual(["a", "b"]);
+  });
+});
+
+describe("refuseFrame", () => {
+  it("Should tell a connection of at most ANSWERS_PER_WINDOW refused frames a window, then nothing until the next", () => {
+    const sent: string[] = [];
+    const g: FrameGate = { budget: new FrameBudget({ frames: 10_000, bytes: 1 << 30 }), maxFrameBytes: 100, send: (_ws, t) => (sent.push(t), true), closeSocket: () => {} };
+    const ws = {} as WebSocket;
+    const attachment = { id: "0.1", protocol: "gateway", uid: null, format: "envelope", subs: [], connectedAt: 0 } as GatewayAttachment;
+    const refuseAt = (now: number) => (admitFrame(g, ws, attachment, "{}", now), refuseFrame(g, ws, attachment, "unknown_type", "no"));
+    for (let i = 0; i <= ANSWERS_PER_WINDOW; i++) refuseAt(0);
+    expect(sent).toHaveLength(ANSWERS_PER_WINDOW);
+    refuseAt(BUDGET_WINDOW_MS);
+    expect(sent).toHaveLength(ANSWERS_PER_WINDOW + 1);
+    expect(JSON.parse(sent[0])).toMatchObject({ type: "error", code: "unknown_type" });
   });
 });

@@ -8,7 +8,9 @@ describe("GatewayWorker-mode client frames", () => {
     expect(parseGatewayFrame('{"type":"leave","group":"g1"}')).toEqual({ type: "leave", group: "g1" });
     expect(parseGatewayFrame('{"type":"publish","group":"g1","data":{"a":1},"echo":false}')).toEqual({ type: "publish", group: "g1", data: { a: 1 }, echo: false });
     expect(parseGatewayFrame('{"type":"message","data":{"say":"hi"}}')).toEqual({ type: "message", data: { say: "hi" } });
-    expect(parseGatewayFrame('{"type":"message"}')).toEqual({ type: "message", data: null });
+    expect(parseGatewayFrame('{"type":"message","data":null}')).toEqual({ type: "message", data: null });
+    // A page's own message frame, without edgepush's data field, reaches the backend whole.
+    expect(parseGatewayFrame('{"type":"message","text":"hi"}')).toEqual({ type: "other", data: { type: "message", text: "hi" } });
   });
 
   it("Should take a frame of no edgepush type as the page's own, for the backend: the JSON value, or the text when not JSON", () => {

@@ -31,6 +31,11 @@ function recordingHost(format: Format) {
     clientEvent: async () => {},
     tellBackend: (_ws, data) => void told.push(data),
     send: (_ws, text) => (sent.push(text), true),
+    // As the gateway does within its answer cap: the handler's own refusal frame, if any.
+    refuse: (_ws, a, code, message) => {
+      const frame = gatewayWorkerHandler.refusal(a, code, message);
+      if (frame !== null) sent.push(frame);
+    },
     closeSocket: () => {},
   };
   const receive = async (...texts: string[]) => {

@@ -13,7 +13,7 @@ import { errorText, logEvent } from "../../util/log";
 import { deliver } from "../deliver";
 import { parseJsonText, type AppContext } from "../http";
 import { MAX_BATCH } from "../push-schema";
-import { channelAttributes, requirePusherApp, signedRequest, triggerPlans, withoutOccupied } from "../pusher-app";
+import { channelAttributes, requirePusherApp, signedRequest, triggerPlans, withoutOccupied, type ChannelAttributes } from "../pusher-app";
 
 /** Pages of the directory's group listing read for one `GET /apps/:id/channels`. */
 const LIST_PAGE = 1000;
@@ -64,7 +64,8 @@ export const pusherRestRoutes = new Hono<{ Bindings: Env }>()
     // checks): a listing small enough is confirmed by each channel's room, which is exact.
     if (info.includes("user_count") || names.length <= MAX_CONFIRMED) {
       await mapLimit(names, COUNT_CONCURRENCY, async (name) => {
-        const attrs = await attributes(c.env, name, info);
+        const attrs = info.includes("user_count") ? await attributes(c.env, name, info) : await confirmed(c.env, name);
+        if (attrs === null) return; // its room did not answer: the directory's word stands
         if (attrs.occupied) channels[name] = withoutOccupied(attrs);
         else delete channels[name];
       });
@@ -117,6 +118,16 @@ async function trigger(c: AppContext, events: TriggerEvent[]): Promise<void> {
 
 function attributes(env: Env, channel: string, info: readonly InfoAttribute[]) {
   return unavailableOnThrow(() => channelAttributes(env, channel, info));
+}
+
+/** A listed channel's attributes from its room, or null (logged) when the room does not answer. */
+async function confirmed(env: Env, channel: string): Promise<ChannelAttributes | null> {
+  try {
+    return await channelAttributes(env, channel, []);
+  } catch (err) {
+    logEvent("pusher_rest_failed", { channel, error: errorText(err) }, "error");
+    return null;
+  }
 }
 
 async function unavailableOnThrow<T>(call: () => Promise<T>): Promise<T> {

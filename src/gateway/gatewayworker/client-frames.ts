@@ -29,7 +29,9 @@ export function parseGatewayFrame(text: string): GatewayClientFrame | FrameError
   const read = readFrameObject(text);
   if (!("frame" in read)) return { type: "other", data: frameData(text) };
   const { frame } = read;
-  if (frame.type === "message") return { type: "message", data: frame.data ?? null };
+  // edgepush's `{"type":"message","data":…}` hands the backend its data; a page's own `message`
+  // frame without `data` (e.g. `{"type":"message","text":"hi"}`) is passed on whole, like any other.
+  if (frame.type === "message") return "data" in frame ? { type: "message", data: frame.data } : { type: "other", data: frame };
   if (frame.type !== "join" && frame.type !== "leave" && frame.type !== "publish") return { type: "other", data: frame };
   if (!isName(frame.group)) return { error: "bad_frame", message: `group: expected a group name (${NAME_RULE})` };
   if (frame.type === "leave") return { type: "leave", group: frame.group };

@@ -14,7 +14,6 @@ import { CLOSE_POLICY, PING, PONG, errorFrame, type ClientErrorCode } from "../.
 import { requireSecret, roomStub, safeLimits } from "../../env";
 import { verifyClientToken } from "../../contract/tokens";
 import { RateLimiter } from "../../room/rate-limit";
-import { logEvent } from "../../util/log";
 import type { GatewayHost, ProtocolHandler } from "../protocol";
 import type { GatewayAttachment } from "../types";
 import { frameData, joinedFrame, leftFrame, parseGatewayFrame, type GatewayClientFrame } from "./client-frames";
@@ -73,9 +72,8 @@ type Refuse = (code: ClientErrorCode, message: string) => void;
  * `client_message`, as GatewayWorker's onMessage would have, with a log line saying why.
  */
 function refused(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, text: string, code: ClientErrorCode, message: string): void {
-  if (attachment.format === "envelope") return void host.send(ws, errorFrame(code, message));
-  logEvent("gateway_frame_refused", { client_id: attachment.id, code, message });
-  host.tellBackend(ws, frameData(text));
+  host.refuse(ws, attachment, code, message);
+  if (attachment.format !== "envelope") host.tellBackend(ws, frameData(text));
 }
 
 async function join(host: GatewayHost, ws: WebSocket, attachment: GatewayAttachment, frame: GatewayClientFrame & { type: "join" }, refuse: Refuse): Promise<void> {

@@ -3,7 +3,7 @@
  * or Node APIs. Rules from Pusher's docs (using_channels/channels.md, cache-channels.md) and
  * pusher-js 8 (core/channels/channels.ts createChannel, core/user.ts).
  */
-import { isName, roomName, type RoomName } from "../../contract/names";
+import { isCacheChannelName, isName, roomName, type RoomName } from "../../contract/names";
 
 /** "Channel names may contain a maximum of 164 characters", prefixes included. */
 export const MAX_CHANNEL_LENGTH = 164;
@@ -54,10 +54,10 @@ export function classifyChannel(name: unknown): ChannelResult {
   }
   for (const [prefix, kind] of PREFIXES) {
     if (name.startsWith(prefix)) {
-      return { ok: true, channel: { name, kind, cache: name.startsWith("cache-", prefix.length) } };
+      return { ok: true, channel: { name, kind, cache: isCacheChannelName(name) } };
     }
   }
-  return { ok: true, channel: { name, kind: "public", cache: name.startsWith("cache-") } };
+  return { ok: true, channel: { name, kind: "public", cache: isCacheChannelName(name) } };
 }
 
 // Pusher reserves `#`; its only channel is the user's. The id must be an edgepush uid, so that
@@ -71,8 +71,8 @@ function classifyUserChannel(name: string): ChannelResult {
 }
 
 /**
- * True for a cache channel of any kind (`cache-`, `private-cache-`, `private-encrypted-cache-`,
- * `presence-cache-`): the one rule the room, the trigger's ttl and the subscribe answer share.
+ * True for a valid cache channel of any kind (the rule: contract/names.ts `isCacheChannelName`,
+ * which the rooms share): the trigger's ttl and the subscribe answer use it.
  * @example isCacheChannel("private-encrypted-cache-prices") // true
  */
 export function isCacheChannel(name: string): boolean {
