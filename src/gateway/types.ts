@@ -121,3 +121,5 @@ export type OpResult = { ok: true } | { ok: false; status: 400 | 404 | 413 | 503
 
 /** Largest session a connection may hold, as JSON text (GatewayWorker keeps sessions per connection). */
 export const MAX_SESSION_BYTES = 8 * 1024;
+/** Deepest session (PHP's json_encode default depth, so whatever GatewayClient can send fits). */
+export const MAX_SESSION_DEPTH = 512;

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { ApiError } from "../../contract/errors";
 import { roomName } from "../../contract/names";
 import { readLimits, roomStub, type Env } from "../../env";
+import { isJsonObject, jsonDepth, type Session } from "../../gateway/gatewayworker/session";
+import { MAX_SESSION_DEPTH } from "../../gateway/types";
 import { utf8Length } from "../../util/text";
 import { allClients, clientWrite, gatewayOf, roomClients, rpc } from "../gateway-clients";
 import { controlBody } from "../http";
@@ -10,7 +12,11 @@ import { checkName } from "../push-schema";
 
 const uidSchema = z.object({ uid: z.string() });
 const groupSchema = z.object({ group: z.string() });
-const sessionSchema = z.object({ session: z.record(z.string(), z.unknown()) });
+// z.custom, not z.record: the parsed object itself, since z.record drops a `__proto__` key (data here).
+const sessionSchema = z.object({
+  session: z.custom<Session>(isJsonObject, "expected a JSON object")
+    .refine((s) => jsonDepth(s) <= MAX_SESSION_DEPTH, `nested deeper than ${MAX_SESSION_DEPTH} levels`),
+});
 const closeSchema = z.object({ message: z.string().optional() });
 
 /**

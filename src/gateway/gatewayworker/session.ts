@@ -10,7 +10,11 @@ export type Session = Record<string, unknown>;
  */
 export function replaceRecursive(base: Session, patch: Session): Session {
   const out: Session = { ...base };
-  for (const [key, value] of Object.entries(patch)) out[key] = mergeValue(out[key], value);
+  // defineProperty and hasOwn: a key named `__proto__` is data, not the object's prototype.
+  for (const [key, value] of Object.entries(patch)) {
+    const merged = mergeValue(Object.hasOwn(out, key) ? out[key] : undefined, value);
+    Object.defineProperty(out, key, { value: merged, writable: true, enumerable: true, configurable: true });
+  }
   return out;
 }
 
@@ -20,10 +24,29 @@ function mergeValue(base: unknown, patch: unknown): unknown {
     patch.forEach((value, i) => (out[i] = i < base.length ? mergeValue(base[i], value) : value));
     return out;
   }
-  if (isObject(base) && isObject(patch)) return replaceRecursive(base, patch);
+  if (isJsonObject(base) && isJsonObject(patch)) return replaceRecursive(base, patch);
   return patch;
 }
 
-function isObject(value: unknown): value is Session {
+/** True for a JSON object (not null, not a list). */
+export function isJsonObject(value: unknown): value is Session {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * How deeply `value` nests (a scalar is 0, `[]` is 1), counted without recursion so any parsed
+ * body can be measured. Sessions are checked with it: the merge, the RPC's structured clone and
+ * JSON.stringify all recurse, and a few thousand levels (8 KiB of `[`) overflow the stack.
+ * @example jsonDepth({ a: [1] }) // 2
+ */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    max = Math.max(max, depth + 1);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
