@@ -9,7 +9,7 @@ const ANSWERS = [200, 400, 404, 405, 413, 415];
 
 /** Sends a request and checks the answer is one of ANSWERS with a JSON body, an error body when not 200. */
 async function expectClearAnswer(method: string, path: string, body?: BodyInit, type = "application/json"): Promise<any> {
-  const headers = body === undefined ? {} : { "Content-Type": type };
+  const headers: Record<string, string> = body === undefined ? {} : { "Content-Type": type };
   const res = await api(path, { method, body, headers });
   const text = await res.text();
   expect(ANSWERS, `${method} ${path} → ${res.status} ${text}`).toContain(res.status);
