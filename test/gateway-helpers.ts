@@ -85,7 +85,8 @@ export async function pusherRest(
   });
 }
 
-async function md5Hex(text: string): Promise<string> {
+/** Hex MD5, as `body_md5`. */
+export async function md5Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(text)));
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
