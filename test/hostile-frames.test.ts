@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { channelAuth, gatewayConnect, hmacHex, PUSHER_KEY, PUSHER_SECRET, pusherConnect, pusherRest, pusherSubscribe } from "./gateway-helpers";
 import { api, type Client, push } from "./helpers";
 import { unique } from "./presence-helpers";
@@ -18,6 +18,16 @@ const pusherFrames = fc.oneof(
     data: fc.oneof(odd, fc.record({ channel: odd, auth: odd, channel_data: fc.oneof(odd, fc.constant("d".repeat(60_000))), user_data: odd }, { requiredKeys: [] })),
   }, { requiredKeys: ["event"] }).map((f) => JSON.stringify(f)),
 );
+
+// A frame handler that throws is caught and logged (gateway_error): the socket lives on, but the
+// frame's answer is lost. Every error line logged while these tests run fails them.
+let errors: ReturnType<typeof vi.spyOn<Console, "error">>;
+beforeEach(() => void (errors = vi.spyOn(console, "error")));
+afterEach(() => {
+  const lines = errors.mock.calls.map((args: unknown[]) => String(args[0]));
+  errors.mockRestore();
+  expect(lines).toEqual([]);
+});
 
 /** What a Pusher socket may answer junk with. */
 const PUSHER_ANSWERS = ["pusher:error", "pusher:subscription_error", "pusher:pong", "pusher_internal:subscription_succeeded", "pusher:cache_miss"];
