@@ -21,7 +21,7 @@ const pusherFrames = fc.oneof(
 
 // A frame handler that throws is caught and logged (gateway_error): the socket lives on, but the
 // frame's answer is lost. Every error line logged while these tests run fails them.
-let errors: ReturnType<typeof vi.spyOn<Console, "error">>;
+let errors: { mock: { calls: unknown[][] }; mockRestore(): void };
 beforeEach(() => void (errors = vi.spyOn(console, "error")));
 afterEach(() => {
   const lines = errors.mock.calls.map((args: unknown[]) => String(args[0]));
