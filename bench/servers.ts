@@ -1,11 +1,11 @@
 /** The servers under test: edgepush on plain workerd or `wrangler dev`, and the thin baseline. */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { readWranglerSettings, startWorkerd, writeServeConfig } from "../scripts/serve-config.mjs";
+import { freePort } from "../test/e2e/wrangler-dev";
 import { addInvocationCounter, InvocationCounter } from "./do-count";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -33,17 +33,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+// Free ports are the tests' own (test/e2e/wrangler-dev.ts): below the kernel's ephemeral range, in a
+// band per vitest worker (the bench smoke test runs beside other files), never handed out twice.
+export { freePort };
 
 /** Bundles the Worker exactly as `npm run build` does, into `outDir`. */
 export function buildEdgepush(outDir: string): string {

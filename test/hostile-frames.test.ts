@@ -6,6 +6,7 @@ import { unique } from "./presence-helpers";
 
 /** Frames per connection stay under CLIENT_FRAMES_PER_10S (100 in this suite); each under MAX_FRAME_BYTES (64 KiB: more is 1009). */
 const FRAMES_PER_RUN = 12;
+// The largest junk frame below is ~20 KB: twelve of them stay under CLIENT_BYTES_PER_10S (300 000 in this suite).
 const odd = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom("", "x".repeat(300), "private-x", "presence-x", "#server-to-user-x", "💥", "a\u0000b"));
 
 /** Pusher frames: any text, any JSON, and the protocol's events with fields of any type. */
@@ -15,7 +16,7 @@ const pusherFrames = fc.oneof(
   fc.record({
     event: fc.constantFrom("pusher:subscribe", "pusher:unsubscribe", "pusher:signin", "pusher:ping", "pusher:pong", "client-x", "pusher_internal:x"),
     channel: odd,
-    data: fc.oneof(odd, fc.record({ channel: odd, auth: odd, channel_data: fc.oneof(odd, fc.constant("d".repeat(60_000))), user_data: odd }, { requiredKeys: [] })),
+    data: fc.oneof(odd, fc.record({ channel: odd, auth: odd, channel_data: fc.oneof(odd, fc.constant("d".repeat(20_000))), user_data: odd }, { requiredKeys: [] })),
   }, { requiredKeys: ["event"] }).map((f) => JSON.stringify(f)),
 );
 
