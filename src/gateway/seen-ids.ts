@@ -8,6 +8,7 @@
  */
 import { DEDUPE_WINDOW_MS } from "../room/log";
 import type { RoomPushItem, RoomPushResult } from "../room/types";
+import { LazyTable } from "../util/lazy-table";
 
 /** How often recording an id may also delete the expired ones. */
 export const PURGE_EVERY_MS = 3_600_000;
@@ -16,29 +17,27 @@ export const PURGE_EVERY_MS = 3_600_000;
 const MARKER = "";
 
 export class SeenIds {
-  /** Whether the table exists; null until first asked (the check is a read). */
-  private ready: boolean | null = null;
+  private readonly table: LazyTable;
   /** When the next purge is due; null until read from the marker. */
   private purgeAt: number | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly windowMs = DEDUPE_WINDOW_MS,
-  ) {}
+  ) {
+    this.table = new LazyTable(sql, "seen_ids", "CREATE TABLE IF NOT EXISTS seen_ids (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
+  }
 
   /** True when `key` was recorded less than the window ago. */
   has(key: string, now: number): boolean {
-    if (!this.exists()) return false;
+    if (!this.table.exists()) return false;
     const row = this.sql.exec<{ expires: number }>("SELECT expires FROM seen_ids WHERE key = ?", key).toArray()[0];
     return row !== undefined && row.expires > now;
   }
 
   /** Records `key` for the window (one row written), and purges expired keys when that is due. */
   add(key: string, now: number): void {
-    if (!this.exists()) {
-      this.sql.exec("CREATE TABLE IF NOT EXISTS seen_ids (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID");
-      this.ready = true;
-    }
+    this.table.make();
     this.put(key, now + this.windowMs);
     this.purge(now);
   }
@@ -60,11 +59,6 @@ export class SeenIds {
     // Written after the sends: the output gate holds back whatever is sent after a write until it is on disk.
     for (const key of fresh) this.add(key, now);
     return results;
-  }
-
-  private exists(): boolean {
-    this.ready ??= this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seen_ids'").toArray().length > 0;
-    return this.ready;
   }
 
   private put(key: string, expires: number): void {

@@ -7,18 +7,21 @@
  * are exact, and one uid's events come from one outbox, in order.
  */
 import type { WebhookEventInput } from "../contract/webhooks";
+import { LazyTable } from "../util/lazy-table";
 import { groupOfRoom } from "./events";
 
 export class PresenceEvents {
-  /** Whether the pending-offline table exists; null until looked up. */
-  private ready: boolean | null = null;
+  /** Offlines waiting out WEBHOOK_OFFLINE_DELAY_S. */
+  private readonly pending: LazyTable;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly offlineDelayMs: number,
     private readonly emit: (events: WebhookEventInput[]) => void,
     private readonly scheduleAlarm: (at: number) => void,
-  ) {}
+  ) {
+    this.pending = new LazyTable(sql, "webhook_offline", "CREATE TABLE IF NOT EXISTS webhook_offline (uid TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID");
+  }
 
   /** A (uid, room) row appeared; `rows` is how many the uid has now. */
   memberAdded(uid: string, room: string, rows: number): void {
@@ -37,7 +40,7 @@ export class PresenceEvents {
     if (rows > 0) return;
     if (this.offlineDelayMs === 0) return this.emit([{ name: "uid_offline", uid }]);
     const due = Date.now() + this.offlineDelayMs;
-    this.table();
+    this.pending.make();
     this.sql.exec("INSERT OR REPLACE INTO webhook_offline (uid, due) VALUES (?, ?)", uid, due);
     this.scheduleAlarm(due);
   }
@@ -50,7 +53,7 @@ export class PresenceEvents {
 
   /** The shard's alarm: offlines that are due and still true are sent; `rowsOf` counts a uid's rows. */
   alarm(rowsOf: (uid: string) => number): void {
-    if (!this.exists()) return;
+    if (!this.pending.exists()) return;
     const now = Date.now();
     const due = this.sql.exec<{ uid: string }>("SELECT uid FROM webhook_offline WHERE due <= ?", now).toArray();
     const events: WebhookEventInput[] = [];
@@ -64,20 +67,7 @@ export class PresenceEvents {
   }
 
   private cancelOffline(uid: string): boolean {
-    if (!this.exists()) return false;
+    if (!this.pending.exists()) return false;
     return this.sql.exec("DELETE FROM webhook_offline WHERE uid = ?", uid).rowsWritten > 0;
-  }
-
-  private exists(): boolean {
-    if (this.ready === null) {
-      this.ready = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_offline'").toArray().length > 0;
-    }
-    return this.ready;
-  }
-
-  private table(): void {
-    if (this.exists()) return;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS webhook_offline (uid TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID");
-    this.ready = true;
   }
 }

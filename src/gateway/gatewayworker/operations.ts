@@ -5,6 +5,7 @@
  * attachment, whose 16 KiB the subscriptions need.
  */
 import { roomName, type RoomName } from "../../contract/names";
+import { LazyTable } from "../../util/lazy-table";
 import { utf8Length } from "../../util/text";
 import type { Connections } from "../connections";
 import type { GatewayHost } from "../protocol";
@@ -12,13 +13,15 @@ import { MAX_SESSION_BYTES, type ClientInfo, type OpResult } from "../types";
 import { replaceRecursive, type Session } from "./session";
 
 export class ClientOperations {
-  private tableReady = false;
+  private readonly sessions: LazyTable;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly host: GatewayHost,
     private readonly sockets: (clientId: string) => WebSocket[],
-  ) {}
+  ) {
+    this.sessions = new LazyTable(sql, "sessions", "CREATE TABLE IF NOT EXISTS sessions (client TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID");
+  }
 
   private get connections(): Connections {
     return this.host.connections;
@@ -64,7 +67,7 @@ export class ClientOperations {
     if (utf8Length(text) > MAX_SESSION_BYTES) {
       return { ok: false, status: 413, code: "too_large", message: `session is over ${MAX_SESSION_BYTES} bytes of JSON` };
     }
-    this.table();
+    this.sessions.make();
     this.sql.exec("INSERT OR REPLACE INTO sessions (client, json) VALUES (?, ?)", clientId, text);
     return { ok: true };
   }
@@ -107,11 +110,11 @@ export class ClientOperations {
 
   /** Forgets a closed connection's session. */
   drop(clientId: string): void {
-    if (this.ensureTable()) this.sql.exec("DELETE FROM sessions WHERE client = ?", clientId);
+    if (this.sessions.exists()) this.sql.exec("DELETE FROM sessions WHERE client = ?", clientId);
   }
 
   private session(clientId: string): Session | null {
-    if (!this.ensureTable()) return null;
+    if (!this.sessions.exists()) return null;
     const row = this.sql.exec<{ json: string }>("SELECT json FROM sessions WHERE client = ?", clientId).toArray()[0];
     return row ? (JSON.parse(row.json) as Session) : null;
   }
@@ -130,19 +133,6 @@ export class ClientOperations {
       if (err instanceof RangeError) return { ok: false, status: 413, code: "too_large", message: err.message };
       return { ok: false, status: 503, code: "unavailable", message: "a room did not answer; retry" };
     }
-  }
-
-  // Reads a table that may not exist yet without creating it (a read must not write).
-  private ensureTable(): boolean {
-    if (this.tableReady) return true;
-    this.tableReady = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").toArray().length > 0;
-    return this.tableReady;
-  }
-
-  private table(): void {
-    if (this.ensureTable()) return;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS sessions (client TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID");
-    this.tableReady = true;
   }
 }
 
