@@ -4,7 +4,7 @@
  */
 import { ConfigError, USAGE, readConfig, type ShimConfig } from "./config";
 import { checkSecret } from "./secret-check";
-import { startShim } from "./server";
+import { startShim, type Shim } from "./server";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -20,7 +20,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { options, secretSource } = config;
-  const shim = await startShim(options).catch((err: Error) => {
+  // Handlers go in before the start-up line: a supervisor that signals on seeing that line must
+  // get a clean exit 0, not the default SIGTERM death of a process between printing and process.on.
+  let shim: Shim | undefined;
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    void (shim ? shim.close() : Promise.resolve()).then(() => process.exit(code));
+  };
+  process.on("SIGINT", () => stop(0));
+  process.on("SIGTERM", () => stop(0));
+  shim = await startShim(options).catch((err: Error) => {
     console.error(`[shim] cannot listen on ${options.host}:${options.port}: ${err.message}`);
     process.exit(1);
   });
@@ -30,14 +41,6 @@ async function main(): Promise<void> {
       ` (PUSH_SECRET from ${secretSource}${batching})`,
   );
 
-  let stopping = false;
-  const stop = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    void shim.close().then(() => process.exit(code));
-  };
-  process.on("SIGINT", () => stop(0));
-  process.on("SIGTERM", () => stop(0));
   // Lines are answered meanwhile, as always; the check only decides whether the shim keeps running.
   if (config.waitS > 0) void verifySecret(config, stop);
 }
