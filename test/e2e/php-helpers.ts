@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { resolve } from "node:path";
+import { hasExited } from "./wrangler-dev";
 
 export interface Run {
   code: number | null;
@@ -49,14 +50,14 @@ export async function startShimProcess(url: string, secret: string): Promise<Shi
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const match = await until(() => {
-    if (child.exitCode !== null) throw new Error(`the shim exited ${child.exitCode}: ${stderr}`);
+    if (hasExited(child)) throw new Error(`the shim exited ${child.exitCode ?? child.signalCode}: ${stderr}`);
     return /shim on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stdout) ?? undefined;
   }, () => `the shim to listen; stderr: ${stderr}`);
   return { port: Number(match[1]), stderr: () => stderr, stop: () => stop(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (hasExited(child)) return Promise.resolve();
   return new Promise((done) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
     child.once("exit", () => {

@@ -27,6 +27,14 @@ export async function backendPush(server: DevServer, body: unknown): Promise<Rec
   return answer;
 }
 
+/**
+ * Whether `child` is gone: one that died of a signal keeps `exitCode` null (its `signalCode` is
+ * set), and its "exit" event has already fired, so a stop that waits for it would wait forever.
+ */
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 /** Ports this process handed out: one is bound seconds after it is drawn, so never draw it twice. */
 const handed = new Set<number>();
 
@@ -100,7 +108,7 @@ export async function startWranglerDev(vars: Record<string, string> = {}, opts: 
 async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}:\n${output()}`);
+    if (hasExited(child)) throw new Error(`wrangler dev exited ${child.exitCode ?? child.signalCode}:\n${output()}`);
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) return;
@@ -113,7 +121,7 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
 }
 
 function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (hasExited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 5000);
     child.once("exit", () => {

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../e2e/wrangler-dev";
+import { freePort, hasExited } from "../e2e/wrangler-dev";
 
 export const SERVE_PUSH_SECRET = "serve-push-secret";
 export const SERVE_TOKEN_SECRET = "serve-token-secret";
@@ -55,13 +55,13 @@ export async function startServing(dist: string, options: { vars?: string[]; uli
       const deadline = Date.now() + ms;
       const seen = () => (typeof text === "string" ? output.indexOf(text, from) >= 0 : text.test(output.slice(from)));
       while (!seen()) {
-        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${output}`);
+        if (hasExited(child)) throw new Error(`serve exited ${child.exitCode ?? child.signalCode}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`serve never printed ${text}:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (!hasExited(child)) {
         child.kill("SIGTERM");
         await new Promise((resolve) => child.once("exit", resolve));
       }

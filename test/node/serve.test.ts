@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { alive, descendants, keepAliveGet, killAll, listening, npm, waitUntil } from "../e2e/npm-process";
-import { freePort } from "../e2e/wrangler-dev";
+import { freePort, hasExited } from "../e2e/wrangler-dev";
 
 const PUSH_SECRET = "serve-push-secret";
 const TOKEN_SECRET = "serve-token-secret";
@@ -55,14 +55,14 @@ describe("npm run serve", () => {
       child.stderr!.on("data", (d) => (output += d));
       const deadline = Date.now() + 100_000;
       while (!output.includes("[edgepush] serving on")) {
-        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${output}`);
+        if (hasExited(child)) throw new Error(`serve exited ${child.exitCode ?? child.signalCode}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`serve did not come up:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }, 120_000);
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
+      if (child && !hasExited(child)) {
         child.kill("SIGTERM");
         await new Promise((resolve) => child.once("exit", resolve));
       }
