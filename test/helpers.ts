@@ -88,9 +88,11 @@ export class Client {
     const deadline = Date.now() + ms;
     while (!ok()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      // The timer is cleared when a message wakes us first: workerd allows 10 000 pending timers
+      // per isolate, and a long wait (or a long property run) would otherwise leave one per wake.
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
   }
