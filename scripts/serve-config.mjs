@@ -115,7 +115,7 @@ export async function startWorkerd(configPath, healthUrl, { env = process.env, s
   onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode} before serving`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`workerd exited with ${child.exitCode ?? child.signalCode} before serving`);
     try {
       await fetch(healthUrl);
       return child;

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alive, descendants, freshCopy, keepAliveGet, killAll, listening, npm, waitUntil, type NpmRun } from "./npm-process";
-import { freePort } from "./wrangler-dev";
+import { freePort, hasExited } from "./wrangler-dev";
 
 /** A user's shell: the PATH without this project's node_modules/.bin (npm puts it back). */
 function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -35,7 +35,7 @@ describe.each(["SIGINT", "SIGTERM"] as const)("npm start, stopped with %s to npm
     [port, shimPort] = [await freePort(), await freePort()];
     // Its own debugger port too: parallel starts would race for wrangler's default 9229.
     run = npm(["start"], copy, userEnv({ PORT: String(port), SHIM_PORT: String(shimPort), INSPECTOR_PORT: String(await freePort()), EDGEPUSH_STATE: state }));
-    await waitUntil(() => run.output().includes("accepted PUSH_SECRET") || run.child.exitCode !== null, 150_000, () => `npm start:\n${run.output()}`);
+    await waitUntil(() => run.output().includes("accepted PUSH_SECRET") || hasExited(run.child), 150_000, () => `npm start:\n${run.output()}`);
     expect(run.child.exitCode, run.output()).toBe(null);
   }, 180_000);
 
@@ -91,7 +91,7 @@ describe.each(["SIGINT", "SIGTERM"] as const)("npm start, stopped with %s to npm
 
     const sent = Date.now();
     process.kill(run.child.pid!, signal);
-    await waitUntil(() => run.child.exitCode !== null || run.child.signalCode !== null, 10_000, () => `npm to exit:\n${run.output()}`);
+    await waitUntil(() => hasExited(run.child), 10_000, () => `npm to exit:\n${run.output()}`);
     const gone = async () => started.every((p) => !alive(p.pid)) && !(await listening(port)) && !(await listening(shimPort));
     await waitUntil(gone, 10_000, () => `the processes and ports to go: ${started.filter((p) => alive(p.pid)).map((p) => p.command).join("; ")}`);
     const took = Date.now() - sent;

@@ -7,14 +7,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freshCopy, listening, npm, waitUntil, type NpmRun } from "./npm-process";
 import { run, seedClient, until, type SeedClient } from "./php-helpers";
 import { skipWithout } from "./prerequisites";
-import { freePort } from "./wrangler-dev";
+import { freePort, hasExited } from "./wrangler-dev";
 
 let copy: string | undefined;
 let start: NpmRun | undefined;
 let client: SeedClient | undefined;
 afterAll(() => {
   client?.close();
-  if (start?.child.exitCode === null) start.child.kill("SIGKILL");
+  if (start && !hasExited(start.child)) start.child.kill("SIGKILL");
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
@@ -33,7 +33,7 @@ describe.skipIf(skipWithout("php"))("npm start", () => {
       () => `the shim's start-up line in:\n${output()}`,
     );
     const up = async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true;
-    await waitUntil(async () => start!.child.exitCode !== null || (await up()), 150_000, () => `wrangler dev:\n${output()}`);
+    await waitUntil(async () => hasExited(start!.child) || (await up()), 150_000, () => `wrangler dev:\n${output()}`);
     expect(start.child.exitCode, output()).toBe(null);
 
     // The seed's browser code with the new URL, and the seed's backend code with not a byte changed

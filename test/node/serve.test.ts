@@ -127,7 +127,7 @@ describe("npm run serve", () => {
       const agent = new Agent({ keepAlive: true });
       let ws: WebSocket | undefined;
       try {
-        await waitUntil(() => run.output().includes("[edgepush] serving on") || run.child.exitCode !== null, 60_000, () => run.output());
+        await waitUntil(() => run.output().includes("[edgepush] serving on") || hasExited(run.child), 60_000, () => run.output());
         ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token("stopper")}`);
         await new Promise((done, fail) => ws!.once("open", done).once("error", fail));
         expect(await keepAliveGet(agent, `http://127.0.0.1:${port}/health`)).toBe(200);
@@ -136,7 +136,7 @@ describe("npm run serve", () => {
 
         const sent = Date.now();
         process.kill(run.child.pid!, signal);
-        const gone = async () => run.child.exitCode !== null && tree.every((p) => !alive(p.pid)) && !(await listening(port));
+        const gone = async () => hasExited(run.child) && tree.every((p) => !alive(p.pid)) && !(await listening(port));
         await waitUntil(gone, 10_000, () => `npm, workerd and the port to go:\n${run.output()}`);
         expect(Date.now() - sent).toBeLessThan(5000);
       } finally {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../e2e/wrangler-dev";
+import { freePort, hasExited } from "../e2e/wrangler-dev";
 import { FAKE_SECRET, connectBackend, startFakeEdgepush, waitFor, type FakeEdgepush } from "./shim-helpers";
 
 // tsx's loader in the shim's own process: a signal reaches the shim itself, not a tsx parent that
@@ -31,9 +31,8 @@ afterAll(async () => {
 });
 afterEach(() => {
   // The whole group: killing tsx alone would orphan the node process it runs the shim in.
-  // A child that died of a signal has exitCode null too: its group is gone, and kill would throw.
   for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (hasExited(child)) continue;
     try {
       process.kill(-child.pid!, "SIGKILL");
     } catch {
