@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import { abuse, type AbuseSizes } from "./abuse";
 import { Pusher, SocketPool, now, sleep, type ClientSpec } from "./load";
 import { PusherSocketPool } from "./pusher-load";
-import { pusherFanout, pusherReach, pusherTriggerCost } from "./pusher-scenarios";
+import { FLOOR_ROOMS, groupIdleMemory, pusherIdleMemory } from "./idle-memory";
+import { pusherFanout, pusherTriggerCost } from "./pusher-scenarios";
 import {
   broadcast, batch, fanout, gatewayUid, gatewayUidOf, reachIdle, replay, unicast, unicastRate, uidOf, type Figures, type Sizes,
 } from "./scenarios";
@@ -172,12 +173,12 @@ async function connectMeasured(server: Server, specs: ClientSpec[]): Promise<{ p
 
 const PUSHER_CHANNEL = "bench-pusher";
 
-/** Runs `run` on a fresh edgepush (no freed rooms of earlier scenarios in its RSS), then stops it. */
-async function onFreshServer(workerPath: string, countInvocations: boolean, run: (server: Server) => Promise<void>): Promise<void> {
-  const server = await startServe("edgepush", workerPath, work, countInvocations);
+/** Runs `run` on a fresh server (no freed rooms of earlier scenarios in its RSS), then stops it. */
+async function onFreshServer<T>(start: Promise<Server>, run: (server: Server) => Promise<T>): Promise<T> {
+  const server = await start;
   running.add(server);
   try {
-    await run(server);
+    return await run(server);
   } finally {
     await server.stop();
     running.delete(server);
@@ -185,30 +186,19 @@ async function onFreshServer(workerPath: string, countInvocations: boolean, run:
 }
 
 /**
- * What one more idle Pusher socket costs: a first fifth wakes every gateway and the channel's
- * room, the other four fifths are measured (the shards' wake-up is shown apart).
+ * Idle Pusher sockets on a fresh edgepush, then the floor by the same method: as many idle sockets
+ * on a fresh thin baseline, spread over as many group rooms as there are gateway shards.
  */
-async function pusherIdleMemory(server: Server): Promise<Figures> {
-  const start = server.rss();
-  const warm = Math.ceil(size.pusherSockets / 5);
-  const pool = await PusherSocketPool.connect(server, warm, PUSHER_CHANNEL);
-  await sleep(values.quick ? 300 : 1500);
-  const before = server.rss();
-  const started = now();
-  await PusherSocketPool.connect(server, size.pusherSockets - warm, PUSHER_CHANNEL, pool);
-  const connectMs = now() - started;
-  await sleep(values.quick ? 300 : 1500);
-  const after = server.rss();
-  const measured = size.pusherSockets - warm;
-  log(`${server.kind}: ${size.pusherSockets} idle Pusher sockets over ${pool.gateways} gateways`);
-  // After the measurement, every socket still gets a trigger: the idle figure's check.
-  const reach = await pusherReach(server, pool, PUSHER_CHANNEL);
-  await pool.close();
-  return {
-    connections: pool.sockets.length, measured, kbPerConnection: kb((after - before) / measured),
-    kbPerConnectionWithShards: kb((after - start) / pool.sockets.length), gatewayWakeMB: mb(before - start),
-    connectsPerSec: perSecond(measured, connectMs), gateways: pool.gateways, ...reach, strays: pool.strays,
-  };
+async function idleMemoryWithFloor(workerPath: string, built: string | undefined): Promise<Figures> {
+  const settleMs = values.quick ? 300 : 1500;
+  log("starting a fresh edgepush for the Pusher sockets' memory");
+  const figures = await onFreshServer(startServe("edgepush", workerPath, work), (server) => pusherIdleMemory(server, size.pusherSockets, PUSHER_CHANNEL, settleMs));
+  log(`edgepush: ${size.pusherSockets} idle Pusher sockets over ${figures.gateways} gateways`);
+  if (!built) return { ...figures, floor: { skipped: "--no-baseline" } };
+  log(`starting a fresh thin baseline for the floor: ${size.pusherSockets} idle sockets over ${FLOOR_ROOMS} group rooms`);
+  const floor = await onFreshServer(startServe("baseline", built, work), (server) => groupIdleMemory(server, size.pusherSockets, settleMs));
+  const above = typeof floor.kbPerConnection === "number" ? round((figures.kbPerConnection as number) - floor.kbPerConnection, 1) : null;
+  return { ...figures, floor: { of: `the thin baseline: as many idle /ws sockets over ${FLOOR_ROOMS} group rooms, fresh server, same method`, ...floor }, kbAboveFloor: above };
 }
 
 /** A trigger's cost, counted by the tail worker of the server (a fifth of the channel's sockets). */
@@ -329,8 +319,9 @@ setTimeout(() => void abort(`not done after ${DEADLINE_S} s`), DEADLINE_S * 1000
 async function main(): Promise<void> {
   let baseline: Results | undefined;
   let durable: Results | undefined;
+  let built: string | undefined;
   if (!values["no-baseline"]) {
-    const built = await buildBaseline(work);
+    built = await buildBaseline(work);
     log("starting the thin baseline on workerd");
     baseline = await measureOn(startServe("baseline", built, work));
     if (DURABLE.some((name) => wanted.has(name))) {
@@ -341,13 +332,10 @@ async function main(): Promise<void> {
   log(`building edgepush and starting it (${values.target === "serve" ? "plain workerd" : "wrangler dev"})`);
   const workerPath = buildEdgepush(join(work, "dist"));
   const mine = await measureOn(values.target === "serve" ? startServe("edgepush", workerPath, work) : startWrangler(work));
-  if (want("pusher-idle-memory")) {
-    log("starting a fresh edgepush for the Pusher sockets' memory");
-    await onFreshServer(workerPath, false, async (server) => void mine.set("pusher-idle-memory", await pusherIdleMemory(server)));
-  }
+  if (want("pusher-idle-memory")) mine.set("pusher-idle-memory", await idleMemoryWithFloor(workerPath, built));
   if (want("pusher-trigger-cost")) {
     log("starting edgepush with a tail worker counting Durable Object requests");
-    await onFreshServer(workerPath, true, async (server) => void mine.set("pusher-trigger-cost", await pusherCost(server)));
+    mine.set("pusher-trigger-cost", await onFreshServer(startServe("edgepush", workerPath, work, true), pusherCost));
   }
   for (const name of SCENARIOS) {
     const versus = HEADLINE[name].versus;

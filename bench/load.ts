@@ -57,9 +57,10 @@ export class SocketPool {
   /** Frames that were neither `init` nor a push the running scenario expected (none is running: any push). */
   strays = 0;
 
-  /** Connects one client per spec, `concurrency` handshakes at a time (into `pool` when given). */
+  /** Connects one client per spec, `concurrency` handshakes at a time (added to `pool` when given). */
   static async connect(server: Server, specs: ClientSpec[], concurrency = 100, pool = new SocketPool()): Promise<SocketPool> {
-    await runConcurrent(specs.length, concurrency, (i) => pool.open(server, specs[i], i));
+    const first = pool.sockets.length;
+    await runConcurrent(specs.length, concurrency, (i) => pool.open(server, specs[i], first + i));
     return pool;
   }
 

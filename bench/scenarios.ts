@@ -195,15 +195,17 @@ export async function replay(server: Server, count: number): Promise<Figures> {
 }
 
 /**
- * One push to each socket of an idle `pool` (to each uid of `specs`, or once to their group):
- * idle connections are still connections. Returns how that went, in the scenarios' terms.
+ * One push to each socket of an idle `pool` (to each uid of `specs`, or once to each of their
+ * groups): idle connections are still connections. Returns how that went, in the scenarios' terms.
  */
 export async function reachIdle(server: Server, pool: SocketPool, specs: ClientSpec[]): Promise<Figures> {
   const rec = new Recorder(pool.sockets.length);
   pool.handler = (socket, s, at) => s.s === "idle" && rec.hit(socket, at - s.t, at);
   const pusher = new Pusher(server, 1);
-  const group = specs[0]?.group;
-  const messages = group ? [{ group, data: stamp("idle", 0) }] : specs.map((spec, i) => ({ uid: spec.uid, data: stamp("idle", i) }));
+  const groups = [...new Set(specs.flatMap((spec) => (spec.group ? [spec.group] : [])))];
+  const messages = groups.length > 0
+    ? groups.map((group) => ({ group, data: stamp("idle", 0) }))
+    : specs.map((spec, i) => ({ uid: spec.uid, data: stamp("idle", i) }));
   let errors = 0;
   for (let from = 0; from < messages.length; from += 1000) errors += await postBatch(pusher, messages.slice(from, from + 1000));
   await settle(() => rec.done, () => rec.count);
