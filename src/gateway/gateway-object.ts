@@ -12,11 +12,12 @@ import { errorText, logEvent } from "../util/log";
 import { meterEntry, meterObject } from "../util/meter";
 import { Connections } from "./connections";
 import { ClientOperations } from "./gatewayworker/operations";
-import { admitFrame, admitUpgrade, groupsOf, refuseFrame, type FrameGate } from "./admission";
+import { admitFrame, admitUpgrade, groupsOf, refuseFrame, type Admitted, type FrameGate } from "./admission";
 import { announceMember, deliverDirect, deliverToRoom, HANDLERS } from "./fan-out";
 import type { GatewayHost } from "./protocol";
 import { activityTimeoutS, PUSHER_PING, PUSHER_PONG } from "./pusher/handler";
 import { sweepPusher } from "./pusher/heartbeat";
+import { OpeningFrames } from "./opening";
 import { RoomLinks } from "./room-links";
 import { SeenIds } from "./seen-ids";
 import { Subscriptions } from "./subscriptions";
@@ -50,6 +51,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   private readonly gate: FrameGate;
   /** Backend ids of the pushes addressed to this gateway (clientId, all): a repeat is not sent again. */
   private readonly seen: SeenIds;
+  /** A new connection's first frames wait for its 101 (workerd keeps less per socket then). */
+  private readonly opening = new OpeningFrames<WebSocket>((ws, text) => this.send(ws, text));
 
   constructor(ctx: DurableObjectState, env: Env) {
     // `npm run cost` counts this object's rows and requests; otherwise `env` is left as it is.
@@ -250,6 +253,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private send(ws: WebSocket, text: string): boolean {
+    if (this.opening.queue(ws, text)) return true;
     if (ws.readyState !== WebSocket.OPEN) return false;
     try {
       ws.send(text);
@@ -264,6 +268,8 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
     this.pinged.delete(ws);
+    // Frames held for the 101 go before the close, as they would have without the hold.
+    this.opening.flush(ws);
     try {
       ws.close(code, reason);
     } catch {
@@ -273,10 +279,24 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
   }
 
   private async accept(request: Request): Promise<Response> {
-    const { attachment, groups, autojoin, uid, replay } = admitUpgrade(request.headers, this.name, this.connections.size, this.limits);
-    const protocol = attachment.protocol;
+    const admitted = admitUpgrade(request.headers, this.name, this.connections.size, this.limits);
+    const { attachment } = admitted;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`c:${attachment.id}`]);
+    this.opening.hold(server);
+    try {
+      await this.open(server, admitted);
+    } catch (err) {
+      this.opening.drop(server);
+      throw err;
+    }
+    this.opening.release(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A new connection's attachment, first frames, uid and groups; the 101 waits for the directory. */
+  private async open(server: WebSocket, { attachment, groups, autojoin, uid, replay }: Admitted): Promise<void> {
+    const protocol = attachment.protocol;
     server.serializeAttachment(attachment);
     this.connections.add(server, attachment);
     HANDLERS[protocol].opened(this.host, server, attachment);
@@ -287,7 +307,6 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
     this.reportUids([joined?.uid ?? null], true);
     // The 101 waits for the directory, so an `all` push sent after connect reaches this socket.
     await this.reporter.settled();
-    return new Response(null, { status: 101, webSocket: client });
   }
 
   // A token connection starts bound to its uid and joined to its groups.
@@ -304,6 +323,7 @@ export class GatewayObject extends DurableObject<Env> implements GatewayApi {
 
   /** Drops a connection and tells its rooms; the directory learns of it after. */
   private forget(ws: WebSocket, code: number): void {
+    this.opening.drop(ws);
     const attachment = this.connections.remove(ws);
     if (!attachment) return;
     this.hooks.closed(attachment.id, code, { uid: attachment.uid, groups: groupsOf(attachment) });
