@@ -60,6 +60,11 @@ describe("npm run bench -- --quick", () => {
       expect(typeof line.ratioDurable, line.scenario).toBe("number");
       expect(line.durableBaseline.lost, `durable baseline ${line.scenario}`).toBe(0);
     }
+    // The idle Pusher sockets' floor: as many idle sockets on a fresh thin baseline, measured the same way.
+    const idle = lines.find((l) => l.scenario === "pusher-idle-memory");
+    expect(pick(idle.floor), "pusher-idle-memory floor").toEqual(CLEAN);
+    expect(idle.floor).toMatchObject({ connections: idle.connections, measured: idle.measured, kbPerConnection: expect.any(Number) });
+    expect(idle.kbAboveFloor).toBeCloseTo(idle.kbPerConnection - idle.floor.kbPerConnection, 1);
     // A trigger costs the room's push and one deliver per gateway with subscribers, counted by workerd.
     const cost = lines.find((l) => l.scenario === "pusher-trigger-cost");
     expect(cost.doRequestsPerTrigger).toBe(1 + cost.gatewaysWithSubscribers);
