@@ -36,15 +36,12 @@ export class RoomMessages {
     const writes: (() => void)[] = [];
     const keys = new Set<string>();
     const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes, keys));
-    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
-    // Durable Object sends after a write until the write is on disk (an fsync per push).
+    // The gateway RPCs go out before the log is written (the output gate holds back what a Durable
+    // Object sends after a write until it is on disk), and the writes reach storage after they answered.
     const reached = this.deps.gateways.forward(room, forward);
-    return this.writeAfter(reached, () => {
-      for (const write of writes) write();
-    }).then((counts) => {
-      counts.forEach((n, i) => (results[owners[i]].delivered += n));
-      return results;
-    });
+    const counts = await this.writeAfter(reached, () => writes.forEach((write) => write()));
+    counts.forEach((n, i) => (results[owners[i]].delivered += n));
+    return results;
   }
 
   /** A gateway connection's message (a Pusher client event): live to all but `from`, not logged. */
