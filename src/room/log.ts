@@ -45,6 +45,8 @@ const COLUMNS = "key, seq, id, data, raw, ts, expires, keep, pending, bytes, eve
 
 export class RoomLog {
   private index: LogIndex | null = null;
+  /** Row writes waiting for `release` (see `hold`), in order; null when writes run at once. */
+  private held: (() => void)[] | null = null;
   /** Which tables exist: a room that never stored anything has none (reads then cost nothing). */
   private readonly exists: { log: boolean; meta: boolean };
 
@@ -81,7 +83,24 @@ export class RoomLog {
     idx.storedSeq = idx.lastSeq;
   }
 
+  /**
+   * Keeps the row writes that follow in memory until `release`; the index moves at once, so seqs,
+   * de-duplication and bounds are as if they were written, and a read runs them first. Why: workerd
+   * commits a write on its next turn, on the thread that also carries an RPC just sent to another
+   * object, so the commit (locally an fsync) would come before that object runs.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Runs the held writes, in order; writes run at once again. */
+  release(): void {
+    this.runHeld();
+    this.held = null;
+  }
+
   meta(key: string): string | null {
+    this.runHeld();
     if (!this.exists.meta) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
     return row ? row.value : null;
@@ -89,7 +108,7 @@ export class RoomLog {
 
   setMeta(key: string, value: string): void {
     this.tables();
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+    this.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 
   /** True when `key` was accepted within the window (the caller then does not deliver again). */
@@ -111,14 +130,14 @@ export class RoomLog {
       keep, opts.queue, bytes, msg.event ?? null];
     const reuse = idx.reusable(key, now, logged && idx.messages >= this.bounds.maxRows);
     if (reuse && !reuse.guarded) {
-      this.sql.exec("UPDATE log SET key = ?, seq = ?, id = ?, data = ?, raw = ?, ts = ?, expires = ?, keep = ?, pending = ?, bytes = ?, event = ? WHERE key = ?",
+      this.write("UPDATE log SET key = ?, seq = ?, id = ?, data = ?, raw = ?, ts = ?, expires = ?, keep = ?, pending = ?, bytes = ?, event = ? WHERE key = ?",
         key, ...values, reuse.entry.key);
       idx.replace(reuse.entry, entry);
     } else {
       // The oldest message still guards its id: it stays as a de-duplication record.
       if (reuse) this.tombstone(reuse.entry);
       this.tables();
-      this.sql.exec(`INSERT INTO log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, key, ...values);
+      this.write(`INSERT INTO log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, key, ...values);
       idx.add(entry);
     }
     if (seq > idx.storedSeq) idx.storedSeq = seq;
@@ -178,7 +197,7 @@ export class RoomLog {
   }
 
   private tombstone(entry: IndexEntry): void {
-    this.sql.exec("UPDATE log SET data = NULL, raw = NULL, expires = 0, bytes = 0 WHERE key = ?", entry.key);
+    this.write("UPDATE log SET data = NULL, raw = NULL, expires = 0, bytes = 0 WHERE key = ?", entry.key);
     this.idx.tombstone(entry);
   }
 
@@ -190,7 +209,7 @@ export class RoomLog {
       const oldest = idx.oldestMessage()!;
       if (oldest.keep > now && oldest.key.startsWith("i:")) this.tombstone(oldest);
       else {
-        this.sql.exec("DELETE FROM log WHERE key = ?", oldest.key);
+        this.write("DELETE FROM log WHERE key = ?", oldest.key);
         idx.remove(oldest);
       }
     }
@@ -202,7 +221,26 @@ export class RoomLog {
     this.exists.log = this.exists.meta = true;
   }
 
+  private write(query: string, ...args: SqlStorageValue[]): void {
+    if (this.held) this.held.push(() => this.sql.exec(query, ...args));
+    else this.sql.exec(query, ...args);
+  }
+
+  private runHeld(): void {
+    const writes = this.held;
+    if (!writes || writes.length === 0) return;
+    this.held = [];
+    try {
+      for (const write of writes) write();
+    } catch (err) {
+      // Storage no longer matches the index: the next use reads the index again from storage.
+      this.index = null;
+      throw err;
+    }
+  }
+
   private read(query: string, ...args: number[]): LogRow[] {
+    this.runHeld();
     if (!this.exists.log) return [];
     return this.sql.exec<Row>(query, ...args).toArray().map((r) => ({ seq: r.seq, message: messageOf(r) }));
   }

@@ -36,12 +36,11 @@ export class RoomMessages {
     const writes: (() => void)[] = [];
     const keys = new Set<string>();
     const results = items.map((item, i) => this.pushOne(item, now, (g) => (forward.push(g), owners.push(i)), writes, keys));
-    // The gateway RPCs go out before the log is written: the output gate holds back whatever a
-    // Durable Object sends after a write until the write is on disk (an fsync per push).
+    // The gateway RPCs go out before the log is written (the output gate holds back what a Durable
+    // Object sends after a write until it is on disk), and the writes reach storage after they answered.
     const reached = this.deps.gateways.forward(room, forward);
-    for (const write of writes) write();
-    this.deps.log.saveSeq();
-    (await reached).forEach((n, i) => (results[owners[i]].delivered += n));
+    const counts = await this.writeAfter(reached, () => writes.forEach((write) => write()));
+    counts.forEach((n, i) => (results[owners[i]].delivered += n));
     return results;
   }
 
@@ -51,9 +50,25 @@ export class RoomMessages {
     const local = this.fanOut(this.deps.sockets.keys(), seq, message);
     // Sent before the seq is saved: a write would hold the RPCs back until it is on disk.
     const reached = this.deps.gateways.forward(room, [{ seq, message, exclude: [from] }]);
-    this.deps.log.saveSeq();
-    const [remote] = await reached;
+    const [remote] = await this.writeAfter(reached, () => undefined);
     return local + remote;
+  }
+
+  /**
+   * Makes `writes` (and the seq) while the gateways take `reached`, storing them once they
+   * answered: the room's answer still waits for the commit, but the gateways no longer do
+   * (workerd commits on its next turn, before the RPC reaches them; see RoomLog.hold).
+   */
+  private async writeAfter<T>(reached: Promise<T>, writes: () => void): Promise<T> {
+    const { log } = this.deps;
+    log.hold();
+    try {
+      writes();
+      log.saveSeq();
+      return await reached;
+    } finally {
+      log.release();
+    }
   }
 
   /** A client's publish in a group room: to every socket here and the gateways, logged for replay. */
