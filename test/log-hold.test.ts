@@ -50,6 +50,50 @@ describe("RoomLog.hold", () => {
   });
 });
 
+/** Like withLog, on a SqlStorage whose next `INSERT INTO log` throws once `failNext()` is called. */
+function withFailingLog<T>(body: (log: RoomLog, failNext: () => void, rows: () => number) => T): Promise<T> {
+  return runInDurableObject(env.ROOMS.getByName(unique("group:hold-fail")), (_instance, state) => {
+    const real = state.storage.sql;
+    let fail = false;
+    const exec = (query: string, ...args: SqlStorageValue[]) => {
+      if (fail && query.startsWith("INSERT INTO log")) {
+        fail = false;
+        throw new Error("SQLITE_FULL: database or disk is full");
+      }
+      return real.exec(query, ...args);
+    };
+    const sql = { exec, get databaseSize() { return real.databaseSize; } } as unknown as SqlStorage;
+    const rows = () => real.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log").one().n;
+    return body(new RoomLog(sql, { maxRows: 100, maxBytes: 1 << 20 }), () => (fail = true), rows);
+  });
+}
+
+describe("RoomLog.hold when a held write fails", () => {
+  it("Should rethrow, keep the other held writes, never hand out a seq twice, and write at once again", async () => {
+    const seen = await withFailingLog((log, failNext, rows) => {
+      const now = Date.now();
+      for (const id of ["a", "b", "c"]) log.append(log.nextSeq(), message(id), now, { ...logged, key: `k-${id}` });
+      log.hold();
+      failNext();
+      const failed = log.nextSeq();
+      log.append(failed, message("d"), now, { ...logged, key: "k-d" });
+      const liveOnly = log.nextSeq();
+      log.saveSeq();
+      let error = "";
+      try {
+        log.release();
+      } catch (err) {
+        error = String(err);
+      }
+      const next = log.nextSeq();
+      log.append(next, message("p"), now, { ...logged, key: "k-p" });
+      return { failed, liveOnly, error, next, rows: rows() };
+    });
+    // Before: the seq fell back to 4 (already sent to sockets), and `p` stayed held, unstored.
+    expect(seen).toEqual({ failed: 4, liveOnly: 5, error: expect.stringContaining("SQLITE_FULL"), next: 6, rows: 4 });
+  });
+});
+
 describe("POST /push to a uid held by a gateway connection", () => {
   it("Should answer all but one of concurrent pushes with one id duplicate, and deliver it once", async () => {
     const uid = unique("hold-dup");

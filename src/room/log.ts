@@ -93,10 +93,13 @@ export class RoomLog {
     this.held ??= [];
   }
 
-  /** Runs the held writes, in order; writes run at once again. */
+  /** Runs the held writes, in order; writes run at once again, even when one of them threw. */
   release(): void {
-    this.runHeld();
-    this.held = null;
+    try {
+      this.runHeld();
+    } finally {
+      this.held = null;
+    }
   }
 
   meta(key: string): string | null {
@@ -226,17 +229,29 @@ export class RoomLog {
     else this.sql.exec(query, ...args);
   }
 
+  /**
+   * Runs every held write (one that throws does not drop the others, which may be other pushes').
+   * After a failure storage no longer matches the index, so it is read again — but never below the
+   * seqs already handed out, which sockets and gateways have seen; the next `saveSeq` stores it.
+   */
   private runHeld(): void {
     const writes = this.held;
     if (!writes || writes.length === 0) return;
     this.held = [];
-    try {
-      for (const write of writes) write();
-    } catch (err) {
-      // Storage no longer matches the index: the next use reads the index again from storage.
-      this.index = null;
-      throw err;
+    let failure: { err: unknown } | null = null;
+    for (const write of writes) {
+      try {
+        write();
+      } catch (err) {
+        failure ??= { err };
+      }
     }
+    if (!failure) return;
+    const handedOut = this.index?.lastSeq ?? 0;
+    this.index = null;
+    const idx = this.idx;
+    idx.lastSeq = Math.max(idx.lastSeq, handedOut);
+    throw failure.err;
   }
 
   private read(query: string, ...args: number[]): LogRow[] {

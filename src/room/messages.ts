@@ -7,12 +7,16 @@
 import type { RoomName } from "../contract/names";
 import { CLOSE_INTERNAL, envelope, type OutboundMessage } from "../contract/protocol";
 import type { GatewayItem } from "../gateway/types";
+import { settledWithin } from "../util/async";
 import { fanOut } from "./fan-out";
 import type { GatewayLink } from "./gateway-link";
 import type { SocketGuard } from "./guard";
 import { QUEUE, type LogRow, type RoomLog } from "./log";
 import type { SocketMap } from "./roster";
 import { DEFAULT_TTL_S, type RoomPushItem, type RoomPushResult, type SocketAttachment } from "./types";
+
+/** How long a push's log writes wait for slow gateways before they are stored anyway. */
+const HOLD_MAX_MS = 50;
 
 export interface MessageDeps {
   ctx: DurableObjectState;
@@ -57,7 +61,8 @@ export class RoomMessages {
   /**
    * Makes `writes` (and the seq) while the gateways take `reached`, storing them once they
    * answered: the room's answer still waits for the commit, but the gateways no longer do
-   * (workerd commits on its next turn, before the RPC reaches them; see RoomLog.hold).
+   * (workerd commits on its next turn, before the RPC reaches them; see RoomLog.hold). A slow
+   * gateway holds them at most HOLD_MAX_MS: what was sent must not stay unstored for long.
    */
   private async writeAfter<T>(reached: Promise<T>, writes: () => void): Promise<T> {
     const { log } = this.deps;
@@ -65,10 +70,11 @@ export class RoomMessages {
     try {
       writes();
       log.saveSeq();
-      return await reached;
+      await settledWithin(reached, HOLD_MAX_MS);
     } finally {
       log.release();
     }
+    return reached;
   }
 
   /** A client's publish in a group room: to every socket here and the gateways, logged for replay. */
