@@ -65,7 +65,13 @@ export class RoomMessages {
    * gateway holds them at most HOLD_MAX_MS: what was sent must not stay unstored for long.
    */
   private async writeAfter<T>(reached: Promise<T>, writes: () => void): Promise<T> {
-    const { log } = this.deps;
+    const { log, gateways } = this.deps;
+    if (gateways.size === 0) {
+      // Nobody to wait for (most rooms): no hold, no timer on the push path.
+      writes();
+      log.saveSeq();
+      return reached;
+    }
     log.hold();
     try {
       writes();
